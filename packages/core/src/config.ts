@@ -1,0 +1,161 @@
+import { ConfigError } from "./errors.js";
+import { compileBranchPatterns, type BranchMatcher } from "./branches.js";
+
+export interface Config {
+  /** Webhook secrets: the current one first, then GITHUB_SIGN_KEY_PREVIOUS during rotation. */
+  readonly secrets: readonly string[];
+  /** Empty only when dryRun is set. */
+  readonly githubToken: string;
+  /** Total attempts per run, first included: at most runAttempts - 1 reruns. */
+  readonly runAttempts: number;
+  readonly branches: BranchMatcher;
+  /** Lower-cased logins whose runs are never re-run. */
+  readonly noRetry: ReadonlySet<string>;
+  readonly rerunConclusions: ReadonlySet<string>;
+  /** Workflow names to handle; null means all. */
+  readonly workflows: ReadonlySet<string> | null;
+  readonly githubApiUrl: string;
+  readonly dryRun: boolean;
+  readonly port: number;
+  /** `memory`, `sqlite:PATH`, `firestore`, or null for the host's default. */
+  readonly store: string | null;
+  /** How long a run's record is kept after its last update. */
+  readonly recordTtlMs: number;
+  /** `handle` answers within this many milliseconds, whatever GitHub or the store do. */
+  readonly deadlineMs: number;
+  /** How long a pending rerun's holder may take before another delivery may drive it. */
+  readonly leaseMs: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULTS = {
+  runAttempts: 4,
+  branches: "master",
+  rerunConclusions: "failure",
+  githubApiUrl: "https://api.github.com",
+  port: 5000,
+  // GitHub allows a rerun for 30 days; keep the record a little longer than that.
+  recordTtlDays: 31,
+  deadlineMs: 8000,
+  leaseMs: 30_000,
+} as const;
+
+const BOOLEAN_TRUE = new Set(["1", "true", "yes", "on"]);
+const BOOLEAN_FALSE = new Set(["", "0", "false", "no", "off"]);
+
+function list(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw)) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  const n = Number(raw);
+  if (n < min || n > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function boolean(env: Env, name: string): boolean {
+  const raw = (env[name] ?? "").trim().toLowerCase();
+  if (BOOLEAN_TRUE.has(raw)) return true;
+  if (BOOLEAN_FALSE.has(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+function storeSpec(env: Env): string | null {
+  const raw = env.STORE?.trim();
+  if (raw === undefined || raw === "") return null;
+  if (raw === "memory" || raw === "firestore") return raw;
+  if (raw.startsWith("sqlite:") && raw.length > "sqlite:".length) return raw;
+  throw new ConfigError("STORE", `must be "memory", "sqlite:PATH" or "firestore", got "${raw}"`);
+}
+
+/**
+ * Reads the configuration from environment variables (names kept from the service this one
+ * replaces). Throws a ConfigError naming the variable and what it expects on a bad value.
+ */
+export function configFromEnv(env: Env = process.env): Config {
+  const secret = env.GITHUB_SIGN_KEY ?? "";
+  if (secret.trim() === "") {
+    throw new ConfigError("GITHUB_SIGN_KEY", "is required: the webhook secret set on GitHub");
+  }
+  const secrets = [secret];
+  const previous = env.GITHUB_SIGN_KEY_PREVIOUS;
+  if (previous !== undefined && previous !== "") {
+    if (previous.includes(",")) {
+      throw new ConfigError("GITHUB_SIGN_KEY_PREVIOUS", "must be a single secret (no commas)");
+    }
+    secrets.push(previous);
+  }
+  const dryRun = boolean(env, "DRY_RUN");
+  const githubToken = (env.GITHUB_TOKEN ?? "").trim();
+  if (githubToken === "" && !dryRun) {
+    throw new ConfigError(
+      "GITHUB_TOKEN",
+      "is required (a token with repo and workflow scopes, or actions: write) unless DRY_RUN=true",
+    );
+  }
+  const branchPatterns = env.REPO_BRANCHES === undefined ? [DEFAULTS.branches] : list(env.REPO_BRANCHES);
+  if (branchPatterns.length === 0) {
+    throw new ConfigError("REPO_BRANCHES", 'must name at least one branch or pattern, e.g. "master" or "*"');
+  }
+  const conclusions = list(env.RERUN_CONCLUSIONS ?? DEFAULTS.rerunConclusions).map((c) => c.toLowerCase());
+  const knownConclusions = ["failure", "timed_out", "cancelled", "startup_failure", "action_required", "stale"];
+  for (const c of conclusions) {
+    if (!knownConclusions.includes(c)) {
+      throw new ConfigError("RERUN_CONCLUSIONS", `must be a comma-separated list of ${knownConclusions.join(", ")}; got "${c}"`);
+    }
+  }
+  if (conclusions.length === 0) {
+    throw new ConfigError("RERUN_CONCLUSIONS", `must name at least one of ${knownConclusions.join(", ")}`);
+  }
+  const workflows = list(env.RERUN_WORKFLOWS);
+  const workflowsAll = workflows.length === 0 || (workflows.length === 1 && workflows[0]?.toLowerCase() === "all");
+  return {
+    secrets,
+    githubToken,
+    runAttempts: integer(env, "RUN_ATTEMPTS", DEFAULTS.runAttempts, 1, 100),
+    branches: compileBranchPatterns(branchPatterns),
+    noRetry: new Set(list(env.NO_RETRY_LIST).map((l) => l.toLowerCase())),
+    rerunConclusions: new Set(conclusions),
+    workflows: workflowsAll ? null : new Set(workflows),
+    githubApiUrl: url(env, "GITHUB_API_URL", DEFAULTS.githubApiUrl),
+    dryRun,
+    port: integer(env, "PORT", DEFAULTS.port, 1, 65535),
+    store: storeSpec(env),
+    recordTtlMs: integer(env, "RECORD_TTL_DAYS", DEFAULTS.recordTtlDays, 1, 400) * 86_400_000,
+    deadlineMs: integer(env, "DEADLINE_MS", DEFAULTS.deadlineMs, 100, 9_500),
+    leaseMs: DEFAULTS.leaseMs,
+  };
+}
+
+/** Builds a Config in code (tests, embedding): the same defaults as configFromEnv. */
+export function defineConfig(overrides: Partial<Config> & { secrets: readonly string[] }): Config {
+  const base = configFromEnv({ GITHUB_SIGN_KEY: "unused", DRY_RUN: "true" });
+  return { ...base, ...overrides };
+}

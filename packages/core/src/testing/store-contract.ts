@@ -1,0 +1,161 @@
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import type { Store } from "../store.js";
+import type { RunRecord } from "../types.js";
+
+/** A valid record for store tests; `expiresAt` defaults to an hour from now. */
+export function sampleRecord(overrides: Partial<RunRecord> = {}): RunRecord {
+  const now = Date.now();
+  return {
+    v: 1,
+    repo: { id: 186853002, owner: "Codertocat", name: "Hello-World" },
+    runId: 2202229078,
+    attempt: 1,
+    headBranch: "main",
+    workflowName: "CI",
+    jobs: { "289782451": { name: "linters", status: "completed", conclusion: "failure" } },
+    failureSeen: true,
+    runConclusion: null,
+    runCompleted: false,
+    rerun: { state: "none" },
+    deliveries: [{ id: "d-1", status: 202, reason: "waiting for 1 job" }],
+    updatedAt: now,
+    expiresAt: now + 3_600_000,
+    ...overrides,
+  };
+}
+
+export interface StoreContractOptions {
+  /** Concurrent read-modify-write cycles on one key (default 50). */
+  readonly concurrentWriters?: number;
+  /** Skip the concurrent-writers case, with the reason shown in the report. */
+  readonly skipConcurrentWriters?: string;
+}
+
+let keyCounter = 0;
+function freshKey(): string {
+  keyCounter++;
+  return `r${process.pid}-${Date.now()}${keyCounter}`;
+}
+
+/**
+ * Registers the Store contract as node:test cases. Every Store implementation must pass it:
+ * `storeContract("SqliteStore", async () => ({ store, cleanup }))`.
+ */
+export function storeContract(
+  name: string,
+  open: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>,
+  options: StoreContractOptions = {},
+): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    let cleanup: (() => Promise<void>) | undefined;
+
+    before(async () => {
+      const opened = await open();
+      store = opened.store;
+      cleanup = opened.cleanup;
+    });
+    after(async () => {
+      await store?.close?.();
+      await cleanup?.();
+    });
+
+    it("get on a missing key is undefined", async () => {
+      assert.equal(await store.get(freshKey()), undefined);
+    });
+
+    it("put with no expected version creates, and round-trips the record exactly", async () => {
+      const key = freshKey();
+      const record = sampleRecord();
+      assert.equal(await store.put(key, record, undefined), true);
+      const got = await store.get(key);
+      assert.ok(got);
+      assert.deepEqual(got.record, record);
+      assert.equal(typeof got.version, "string");
+    });
+
+    it("put with no expected version fails when a live record exists", async () => {
+      const key = freshKey();
+      assert.equal(await store.put(key, sampleRecord(), undefined), true);
+      assert.equal(await store.put(key, sampleRecord({ attempt: 2 }), undefined), false);
+      assert.equal((await store.get(key))?.record.attempt, 1);
+    });
+
+    it("put with the current version replaces; a stale version is refused", async () => {
+      const key = freshKey();
+      await store.put(key, sampleRecord(), undefined);
+      const first = await store.get(key);
+      assert.ok(first);
+      assert.equal(await store.put(key, sampleRecord({ attempt: 2 }), first.version), true);
+      const second = await store.get(key);
+      assert.ok(second);
+      assert.notEqual(second.version, first.version);
+      assert.equal(second.record.attempt, 2);
+      assert.equal(await store.put(key, sampleRecord({ attempt: 3 }), first.version), false);
+      assert.equal((await store.get(key))?.record.attempt, 2);
+    });
+
+    it("put with a version on a missing key is refused", async () => {
+      const key = freshKey();
+      assert.equal(await store.put(key, sampleRecord(), "1"), false);
+      assert.equal(await store.get(key), undefined);
+    });
+
+    it("keys are independent", async () => {
+      const a = freshKey();
+      const b = freshKey();
+      await store.put(a, sampleRecord({ runId: 1 }), undefined);
+      await store.put(b, sampleRecord({ runId: 2 }), undefined);
+      assert.equal((await store.get(a))?.record.runId, 1);
+      assert.equal((await store.get(b))?.record.runId, 2);
+    });
+
+    it("an expired record reads as absent and can be created again", async () => {
+      const key = freshKey();
+      const past = Date.now() - 1000;
+      assert.equal(await store.put(key, sampleRecord({ expiresAt: past }), undefined), true);
+      assert.equal(await store.get(key), undefined);
+      assert.equal(await store.put(key, sampleRecord({ attempt: 5 }), undefined), true);
+      assert.equal((await store.get(key))?.record.attempt, 5);
+    });
+
+    it("stores nested records with many jobs and unusual names", async () => {
+      const key = freshKey();
+      const jobs: Record<string, { name: string; status: "completed"; conclusion: string }> = {};
+      for (let i = 0; i < 256; i++) {
+        jobs[String(9_000_000_000 + i)] = { name: `matrix (${i}, "ü/ñ" . $x)`, status: "completed", conclusion: "success" };
+      }
+      const record = sampleRecord({ jobs, repo: { id: 1, owner: "o.r-g", name: "a.b_c-d" } });
+      await store.put(key, record, undefined);
+      assert.deepEqual((await store.get(key))?.record, record);
+    });
+
+    const writers = options.concurrentWriters ?? 50;
+    it(
+      `${writers} concurrent read-modify-write cycles on one key lose no update`,
+      { skip: options.skipConcurrentWriters ?? false },
+      async () => {
+        const key = freshKey();
+        await store.put(key, sampleRecord({ jobs: {} }), undefined);
+        let conflicts = 0;
+        const writer = async (n: number): Promise<void> => {
+          for (let tries = 0; tries < 10_000; tries++) {
+            const current = await store.get(key);
+            assert.ok(current);
+            const jobs = { ...current.record.jobs, [String(n)]: { name: `w${n}`, status: "completed" as const, conclusion: "success" } };
+            if (await store.put(key, { ...current.record, jobs }, current.version)) return;
+            conflicts++;
+            // Let other writers move; the jitter spreads retries out.
+            await new Promise((r) => setTimeout(r, Math.random() * 5));
+          }
+          assert.fail(`writer ${n} never got its write in`);
+        };
+        await Promise.all(Array.from({ length: writers }, (_, n) => writer(n)));
+        const final = await store.get(key);
+        assert.ok(final);
+        assert.equal(Object.keys(final.record.jobs).length, writers, `lost updates (conflicts seen: ${conflicts})`);
+      },
+    );
+  });
+}

@@ -1,0 +1,126 @@
+/** Status of a workflow job as GitHub reports it. Unknown statuses are normalized to "queued". */
+export type JobStatus = "queued" | "waiting" | "in_progress" | "completed";
+
+/** Status of a workflow run attempt, from `workflow_run` events. */
+export type RunStatus = "requested" | "in_progress" | "completed";
+
+export interface RepoRef {
+  /** Numeric repository id: stable across renames, used in the record key. */
+  readonly id: number;
+  readonly owner: string;
+  readonly name: string;
+}
+
+interface EventBase {
+  /** `X-GitHub-Delivery`: the same on a redelivery. */
+  readonly deliveryId: string;
+  /** Epoch milliseconds at which the engine received the delivery: `decide` never reads a clock. */
+  readonly receivedAt: number;
+  /** Unique per `handle` call (a redelivery gets a new one): identifies who holds a rerun lease. */
+  readonly handlerId: string;
+  readonly repo: RepoRef;
+  readonly runId: number;
+  /** `run_attempt`; payloads from before GitHub sent it mean attempt 1. */
+  readonly attempt: number;
+  readonly headBranch: string | null;
+  readonly workflowName: string | null;
+  /** Login of the `sender`, or null when the payload has none. */
+  readonly sender: string | null;
+}
+
+export interface WorkflowJobEvent extends EventBase {
+  readonly kind: "workflow_job";
+  readonly job: {
+    readonly id: number;
+    readonly name: string;
+    readonly status: JobStatus;
+    readonly conclusion: string | null;
+  };
+}
+
+export interface WorkflowRunEvent extends EventBase {
+  readonly kind: "workflow_run";
+  readonly status: RunStatus;
+  readonly conclusion: string | null;
+}
+
+export type RunEvent = WorkflowJobEvent | WorkflowRunEvent;
+
+export interface JobEntry {
+  readonly name: string;
+  readonly status: JobStatus;
+  readonly conclusion: string | null;
+}
+
+/**
+ * Rerun state of the tracked attempt.
+ * - none: nothing decided yet.
+ * - pending: decided and written before GitHub was called; `leaseUntil`/`leaseHolder` say who may
+ *   call GitHub now (a lease of 0 is free). `calls` counts the POSTs started so far.
+ * - requested: GitHub accepted the rerun (or the run was seen to have moved to a later attempt).
+ */
+export type RerunState =
+  | { readonly state: "none" }
+  | {
+      readonly state: "pending";
+      readonly attempt: number;
+      readonly decidedAt: number;
+      readonly leaseHolder: string | null;
+      readonly leaseUntil: number;
+      readonly calls: number;
+      readonly lastError: string | null;
+    }
+  | { readonly state: "requested"; readonly attempt: number; readonly at: number };
+
+/** What one delivery got, kept so that a redelivery gets the same answer. */
+export interface DeliveryMemo {
+  readonly id: string;
+  readonly status: number;
+  readonly reason: string;
+}
+
+/** One record per workflow run. Plain JSON: every store saves it as it is. */
+export interface RunRecord {
+  readonly v: 1;
+  readonly repo: RepoRef;
+  readonly runId: number;
+  /** The run attempt the job table describes. */
+  readonly attempt: number;
+  readonly headBranch: string | null;
+  readonly workflowName: string | null;
+  /** Jobs of `attempt`, keyed by job id (a string, so the record is plain JSON). */
+  readonly jobs: Readonly<Record<string, JobEntry>>;
+  /** A job of this attempt concluded with one of the configured failure conclusions. */
+  readonly failureSeen: boolean;
+  /** Conclusion from `workflow_run` completed for this attempt: authoritative when present. */
+  readonly runConclusion: string | null;
+  readonly runCompleted: boolean;
+  readonly rerun: RerunState;
+  /** Most recent deliveries last; bounded by MAX_DELIVERY_MEMO. */
+  readonly deliveries: readonly DeliveryMemo[];
+  readonly updatedAt: number;
+  /** Epoch ms after which the record may be dropped (stores honour it; Firestore TTL uses it). */
+  readonly expiresAt: number;
+}
+
+export type RerunAction = {
+  readonly type: "rerun-failed-jobs";
+  readonly owner: string;
+  readonly repo: string;
+  readonly runId: number;
+  readonly attempt: number;
+  /** True when an earlier call for this attempt may already have reached GitHub: read the run first. */
+  readonly verifyFirst: boolean;
+};
+
+export type Action = { readonly type: "none" } | RerunAction;
+
+export interface Decision {
+  readonly status: number;
+  readonly action: Action;
+  readonly reason: string;
+  /** The record to store; `undefined` only when there was none and nothing is to be kept. */
+  readonly record: RunRecord | undefined;
+  /** Whether `record` differs from the prior one (the engine writes only then). */
+  readonly changed: boolean;
+}

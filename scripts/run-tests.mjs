@@ -1,0 +1,25 @@
+// Runs every node:test suite of the workspace in one `node --test` run, so CI sees one
+// summary. Test files are TypeScript, loaded through tsx, and workspace packages resolve
+// to their sources via the "source" export condition (no build needed to test).
+import { spawnSync } from "node:child_process";
+import { readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+
+const roots = ["packages", "examples"];
+const files = [];
+for (const root of roots) {
+  if (!existsSync(root)) continue;
+  for (const pkg of readdirSync(root)) {
+    const dir = join(root, pkg, "test");
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).sort()) if (f.endsWith(".test.ts")) files.push(join(dir, f));
+  }
+}
+const filter = process.argv.slice(2);
+const selected = filter.length ? files.filter((f) => filter.some((x) => f.includes(x))) : files;
+const result = spawnSync(
+  process.execPath,
+  ["--conditions=source", "--import", "tsx", "--test", "--test-reporter=spec", ...selected],
+  { stdio: "inherit", env: { ...process.env, NODE_ENV: "test" } },
+);
+process.exit(result.status ?? 1);
