@@ -19,3 +19,24 @@ export type {
   Action,
   Decision,
 } from "./types.js";
+export { parseEvent, type ParsedEvent, type Ignored, type Envelope } from "./event.js";
+export { decide, settle, MAX_DELIVERY_MEMO, MAX_JOBS, type RerunOutcome, type Settlement } from "./machine.js";
+export {
+  createOctokitClient,
+  createDryRunClient,
+  classifyRerunError,
+  USER_AGENT,
+  type GitHubClient,
+  type RunRef,
+  type RerunCallResult,
+  type RunReadResult,
+} from "./github.js";
+export {
+  createRerunner,
+  type Rerunner,
+  type RerunnerOptions,
+  type WebhookRequest,
+  type WebhookResponse,
+  type ResponseBody,
+  type HeaderValue,
+} from "./engine.js";

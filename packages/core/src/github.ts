@@ -1,0 +1,125 @@
+import { Octokit } from "@octokit/rest";
+import type { Logger } from "./log.js";
+
+export interface RunRef {
+  readonly owner: string;
+  readonly repo: string;
+  readonly runId: number;
+}
+
+/** What a rerun-failed-jobs call came to, in the terms the engine needs. */
+export type RerunCallResult =
+  | { readonly kind: "accepted" }
+  /** 403 "already running": the run has not completed yet; try again later. */
+  | { readonly kind: "in-progress"; readonly message: string }
+  /** 403 for a missing permission, or a run GitHub will not re-run. */
+  | { readonly kind: "forbidden"; readonly message: string }
+  | { readonly kind: "not-found"; readonly message: string }
+  /** Network error, timeout, 5xx, rate limit: the call may or may not have reached GitHub. */
+  | { readonly kind: "transient"; readonly message: string };
+
+export type RunReadResult =
+  | { readonly kind: "run"; readonly runAttempt: number; readonly status: string; readonly conclusion: string | null }
+  | { readonly kind: "not-found"; readonly message: string }
+  | { readonly kind: "unavailable"; readonly message: string };
+
+/** The two GitHub calls the engine makes. Implementations never throw. */
+export interface GitHubClient {
+  rerunFailedJobs(run: RunRef, signal: AbortSignal): Promise<RerunCallResult>;
+  getRun(run: RunRef, signal: AbortSignal): Promise<RunReadResult>;
+}
+
+export const USER_AGENT = "job-rerunner/0.1.0 (+https://www.npmjs.com/package/@job-rerunner/core)";
+
+interface HttpErrorShape {
+  status?: unknown;
+  message?: unknown;
+  response?: { data?: unknown; headers?: Record<string, string | number | undefined> };
+}
+
+function describe(error: unknown): { status: number | null; message: string; headers: Record<string, string | number | undefined> } {
+  const e = (typeof error === "object" && error !== null ? error : {}) as HttpErrorShape;
+  const data = e.response?.data;
+  const apiMessage =
+    typeof data === "object" && data !== null && typeof (data as { message?: unknown }).message === "string"
+      ? (data as { message: string }).message
+      : undefined;
+  const message = apiMessage ?? (typeof e.message === "string" ? e.message : String(error));
+  // Octokit reports a failed fetch (refused, reset, aborted) as status 500 with no response.
+  const status = typeof e.status === "number" && e.response !== undefined ? e.status : null;
+  return { status, message, headers: e.response?.headers ?? {} };
+}
+
+function isRateLimited(status: number, headers: Record<string, string | number | undefined>): boolean {
+  return status === 429 || (status === 403 && String(headers["x-ratelimit-remaining"]) === "0") || headers["retry-after"] !== undefined;
+}
+
+/** Classifies a failed rerun call: "already running" and a missing permission are both 403. */
+export function classifyRerunError(error: unknown): RerunCallResult {
+  const { status, message, headers } = describe(error);
+  if (status === null) return { kind: "transient", message: `no answer from GitHub: ${message}` };
+  if (isRateLimited(status, headers)) return { kind: "transient", message: `rate limited (${status}): ${message}` };
+  if (status === 403 && /already running|in progress|not completed/i.test(message)) {
+    return { kind: "in-progress", message: `GitHub says the run is not completed yet (403: ${message})` };
+  }
+  if (status === 403 || status === 401) {
+    return { kind: "forbidden", message: `${status}: ${message} — the token needs repo and workflow scopes (actions: write)` };
+  }
+  if (status === 404) return { kind: "not-found", message: `404: ${message} — the run does not exist or the token cannot see it` };
+  if (status >= 500 || status === 408) return { kind: "transient", message: `GitHub answered ${status}: ${message}` };
+  return { kind: "forbidden", message: `${status}: ${message}` };
+}
+
+/** The GitHub client on @octokit/rest. No automatic retries: a rerun POST is never repeated blindly. */
+export function createOctokitClient(options: { token: string; baseUrl: string; userAgent?: string }): GitHubClient {
+  const octokit = new Octokit({
+    auth: options.token,
+    baseUrl: options.baseUrl,
+    userAgent: options.userAgent ?? USER_AGENT,
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
+  return {
+    async rerunFailedJobs(run, signal) {
+      try {
+        await octokit.rest.actions.reRunWorkflowFailedJobs({
+          owner: run.owner,
+          repo: run.repo,
+          run_id: run.runId,
+          request: { signal },
+        });
+        return { kind: "accepted" };
+      } catch (error) {
+        return classifyRerunError(error);
+      }
+    },
+    async getRun(run, signal) {
+      try {
+        const { data } = await octokit.rest.actions.getWorkflowRun({
+          owner: run.owner,
+          repo: run.repo,
+          run_id: run.runId,
+          request: { signal },
+        });
+        return { kind: "run", runAttempt: data.run_attempt ?? 1, status: data.status ?? "unknown", conclusion: data.conclusion ?? null };
+      } catch (error) {
+        const { status, message } = describe(error);
+        if (status === 404) return { kind: "not-found", message: `404: ${message}` };
+        return { kind: "unavailable", message: status === null ? `no answer from GitHub: ${message}` : `${status}: ${message}` };
+      }
+    },
+  };
+}
+
+/** DRY_RUN: decides and records as usual, logs the rerun it would make, calls nothing. */
+export function createDryRunClient(logger: Logger): GitHubClient {
+  return {
+    async rerunFailedJobs(run) {
+      logger({ level: "info", msg: "dry run: would re-run failed jobs", owner: run.owner, repo: run.repo, run: run.runId });
+      return { kind: "accepted" };
+    },
+    async getRun() {
+      // Nothing was ever called, so no earlier call can have re-run the run.
+      return { kind: "unavailable", message: "dry run: GitHub is not called" };
+    },
+  };
+}
