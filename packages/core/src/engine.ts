@@ -16,7 +16,7 @@ export interface RerunnerOptions {
   readonly logger?: Logger;
   /** Epoch milliseconds; injectable for tests. */
   readonly clock?: () => number;
-  /** Compare-and-set attempts before answering 503 (default 16). */
+  /** Compare-and-set attempts before answering 503 (default 64; a 256-job matrix contends hard). */
   readonly maxConflicts?: number;
 }
 
@@ -63,6 +63,12 @@ function runLabel(event: RunEvent): string {
   return `${event.repo.owner}/${event.repo.name}#${event.runId}`;
 }
 
+/** Jittered, growing pause after a lost compare-and-set, so contending writers spread out. */
+function backoff(round: number): Promise<void> {
+  const ceiling = Math.min(50, 2 ** Math.min(round, 6));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
 /** Rejects after `ms` with the given error, so a hung store or GitHub cannot hold a delivery. */
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -80,7 +86,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
   const { config, store } = options;
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? jsonLogger();
-  const maxConflicts = options.maxConflicts ?? 16;
+  const maxConflicts = options.maxConflicts ?? 64;
   const github =
     options.github ??
     (config.dryRun ? createDryRunClient(logger) : createOctokitClient({ token: config.githubToken, baseUrl: config.githubApiUrl }));
@@ -101,6 +107,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
       const decision = decide(current?.record, event, config);
       if (!decision.changed || decision.record === undefined) return decision;
       if (await storeCall(store.put(key, decision.record, current?.version), deadline)) return decision;
+      await backoff(round);
     }
     throw new StoreUnavailable(`gave up after ${maxConflicts} conflicting writes`);
   }
@@ -143,6 +150,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
       if (current === undefined) break;
       const settled = settle(current.record, action, outcome, event, clock());
       if (await storeCall(store.put(key, settled.record, current.version), storeDeadline)) return settled;
+      await backoff(round);
     }
     throw new StoreUnavailable("could not record the rerun outcome");
   }
