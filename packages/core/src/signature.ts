@@ -2,7 +2,6 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 
 const PREFIX = "sha256=";
 const HEX_DIGEST_LENGTH = 64;
-const HEX = /^[0-9a-f]{64}$/i;
 
 /**
  * Verifies GitHub's `X-Hub-Signature-256` header (`sha256=<hex HMAC of the raw body>`) against one
@@ -17,16 +16,15 @@ export function verifySignature(
   const value = Array.isArray(header) ? header[0] : header;
   if (typeof value !== "string" || value.length !== PREFIX.length + HEX_DIGEST_LENGTH) return false;
   if (!value.startsWith(PREFIX)) return false;
-  const hex = value.slice(PREFIX.length);
-  if (!HEX.test(hex)) return false;
-  const given = Buffer.from(hex, "hex");
+  // Hex text is compared as bytes: node's hex digest is cheaper than a raw digest plus hex decoding.
+  const given = Buffer.from(value.slice(PREFIX.length).toLowerCase(), "latin1");
   const secrets = typeof secretOrSecrets === "string" ? [secretOrSecrets] : secretOrSecrets;
   let ok = false;
   // Every secret is tried, so the time taken does not tell which one matched.
   for (const secret of secrets) {
     if (secret.length === 0) continue;
-    const expected = createHmac("sha256", secret).update(rawBody).digest();
-    if (timingSafeEqual(expected, given)) ok = true;
+    const expected = Buffer.from(createHmac("sha256", secret).update(rawBody).digest("hex"), "latin1");
+    if (expected.length === given.length && timingSafeEqual(expected, given)) ok = true;
   }
   return ok;
 }
