@@ -1,1 +1,5 @@
-export {};
+export { createWebhookHandler, DEFAULT_HEALTH_TEXT, type WebhookHandler, type WebhookHandlerOptions, type NextFunction } from "./handler.js";
+export { readRawBody, keepRawBody, DEFAULT_BODY_LIMIT, type RawBodyResult, type WebhookIncomingMessage, type ParsedRequestFields } from "./raw-body.js";
+export { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
+export { storeFromSpec, DEFAULT_STORE } from "./store-from-spec.js";
+export { startServer, type ServerOptions, type RunningServer } from "./server.js";

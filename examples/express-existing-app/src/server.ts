@@ -1,0 +1,22 @@
+// Runs the example app: the re-runner's configuration comes from the same environment
+// variables as the standalone server (GITHUB_SIGN_KEY, GITHUB_TOKEN or DRY_RUN, ...).
+import { ConfigError, configFromEnv, createRerunner } from "@job-rerunner/core";
+import { storeFromSpec } from "@job-rerunner/adapter-express";
+import { createApp } from "./app.js";
+
+try {
+  const config = configFromEnv(process.env);
+  const { store } = storeFromSpec(config.store);
+  const app = createApp({ rerunner: createRerunner({ config, store }) });
+  const server = app.listen(config.port, () => console.log(`example app on http://localhost:${config.port} (webhook at /github/webhook)`));
+  const stop = (): void => {
+    server.close(() => void Promise.resolve(store.close?.()).then(() => process.exit(0)));
+    server.closeIdleConnections();
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}

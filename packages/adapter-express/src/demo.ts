@@ -1,0 +1,84 @@
+// `npm run demo`: the server working with no GitHub account. It starts the real server
+// (DRY_RUN, a generated secret, the memory store, a free port), replays a recorded failing
+// run as signed webhook deliveries over HTTP, and prints each decision, ending with the
+// rerun it would have made. Development only: it uses the core's testing helpers, which
+// build the deliveries from real payloads of @octokit/webhooks-examples.
+import { randomBytes, randomUUID } from "node:crypto";
+import { signedDelivery, webhookExamples, workflowJobPayload, workflowRunPayload, type SignedDelivery } from "@job-rerunner/core/testing";
+import { startServer } from "./server.js";
+
+interface Step {
+  readonly label: string;
+  readonly delivery: SignedDelivery;
+}
+
+const RUN = { owner: "octo-org", repo: "octo-repo", runId: 4711, branch: "master", workflow: "CI" } as const;
+
+function jobEvent(jobId: number, jobName: string, action: "queued" | "in_progress" | "completed", conclusion: string | null, secret: string): Step {
+  const payload = workflowJobPayload({ ...RUN, jobId, jobName, action, conclusion });
+  const label = `workflow_job ${action}${conclusion === null ? "" : ` (${conclusion})`} "${jobName}"`;
+  return { label, delivery: signedDelivery(secret, "workflow_job", payload) };
+}
+
+async function main(): Promise<number> {
+  const secret = randomBytes(24).toString("hex");
+  const logs: Record<string, unknown>[] = [];
+  const server = await startServer(
+    { GITHUB_SIGN_KEY: secret, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "info" },
+    { port: 0, host: "127.0.0.1", writeLog: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  try {
+    console.log(`job-rerunner demo: server listening on ${server.url} (DRY_RUN, memory store, generated secret)`);
+    console.log(`Replaying run ${RUN.runId} of ${RUN.owner}/${RUN.repo} ("${RUN.workflow}" on ${RUN.branch}): 3 jobs, one fails.\n`);
+
+    const ping = webhookExamples("ping")[0] ?? { zen: "Keep it logically awesome." };
+    const failed = jobEvent(2, "test (ubuntu)", "completed", "failure", secret);
+    const forged = signedDelivery("not-the-secret", "workflow_job", workflowJobPayload({ ...RUN, jobId: 2, jobName: "test (ubuntu)", action: "completed", conclusion: "success" }));
+    const steps: Step[] = [
+      { label: "ping (the hook was just created)", delivery: signedDelivery(secret, "ping", ping) },
+      { label: "workflow_run requested", delivery: signedDelivery(secret, "workflow_run", workflowRunPayload({ ...RUN, action: "requested" })) },
+      jobEvent(1, "build", "queued", null, secret),
+      jobEvent(2, "test (ubuntu)", "queued", null, secret),
+      jobEvent(3, "test (windows)", "queued", null, secret),
+      jobEvent(1, "build", "in_progress", null, secret),
+      jobEvent(1, "build", "completed", "success", secret),
+      failed,
+      { label: "the same delivery again (GitHub redelivers)", delivery: failed.delivery },
+      { label: "a forged delivery (wrong secret)", delivery: { ...forged, headers: { ...forged.headers, "x-github-delivery": randomUUID() } } },
+      jobEvent(3, "test (windows)", "completed", "success", secret),
+      { label: "workflow_run completed (failure)", delivery: signedDelivery(secret, "workflow_run", workflowRunPayload({ ...RUN, action: "completed", conclusion: "failure" })) },
+    ];
+
+    let rerunStatus: number | null = null;
+    for (const [i, step] of steps.entries()) {
+      const response = await fetch(server.url, { method: "POST", headers: step.delivery.headers, body: step.delivery.rawBody });
+      const text = await response.text();
+      // 204 has no body (HTTP forbids it); the reason travels in a header then.
+      const reason = text === "" ? decodeURIComponent(response.headers.get("x-job-rerunner-reason") ?? "") : (JSON.parse(text) as { reason: string }).reason;
+      if (response.status === 201 && rerunStatus === null) rerunStatus = response.status;
+      console.log(`${String(i + 1).padStart(2)}. ${step.label.padEnd(52)} -> ${response.status}  ${reason}`);
+    }
+
+    const wouldRerun = logs.filter((l) => l.msg === "dry run: would re-run failed jobs");
+    console.log("");
+    if (rerunStatus === null || wouldRerun.length !== 1) {
+      console.log("Unexpected: the run was not re-run exactly once.");
+      return 1;
+    }
+    const r = wouldRerun[0]!;
+    console.log(`The rerun it would have made (once, despite the redelivery and the run's completion):`);
+    console.log(`  POST /repos/${String(r.owner)}/${String(r.repo)}/actions/runs/${String(r.run)}/rerun-failed-jobs`);
+    console.log(`(DRY_RUN: nothing was called. Set GITHUB_TOKEN and leave DRY_RUN unset to re-run for real.)`);
+    return 0;
+  } finally {
+    await server.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

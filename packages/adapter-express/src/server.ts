@@ -1,0 +1,112 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import {
+  ConfigError,
+  configFromEnv,
+  createRerunner,
+  jsonLogger,
+  parseLogLevel,
+  type Env,
+  type GitHubClient,
+  type Logger,
+  type LogLevel,
+} from "@job-rerunner/core";
+import { createWebhookHandler } from "./handler.js";
+import { storeFromSpec } from "./store-from-spec.js";
+
+export interface ServerOptions {
+  /** Overrides PORT; 0 picks a free port (tests, the demo). */
+  readonly port?: number;
+  /** Interface to listen on (default: all, like the service this one replaces). */
+  readonly host?: string;
+  /** Where JSON log lines go (default stdout). */
+  readonly writeLog?: (line: string) => void;
+  /** Replaces the GitHub client built from the configuration. */
+  readonly github?: GitHubClient;
+  /** How long `close` waits for in-flight requests before cutting them (default 15 s). */
+  readonly shutdownGraceMs?: number;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly url: string;
+  readonly logger: Logger;
+  /** Stops accepting, lets in-flight deliveries finish, then closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+function logLevelFromEnv(env: Env): LogLevel {
+  const raw = env.LOG_LEVEL;
+  if (raw === undefined || raw.trim() === "") return "info";
+  const level = parseLogLevel(raw);
+  if (level === undefined) throw new ConfigError("LOG_LEVEL", `must be debug, info, warn or error, got "${raw}"`);
+  return level;
+}
+
+/**
+ * The runnable server: configuration from the environment (DESIGN.md's table), POST `/` is the
+ * webhook and GET `/` a health text, as in the service this one replaces. Throws ConfigError
+ * (message names the variable) on bad configuration, before anything listens.
+ */
+export async function startServer(env: Env = process.env, options: ServerOptions = {}): Promise<RunningServer> {
+  const config = configFromEnv(env);
+  const level = logLevelFromEnv(env);
+  const logger = jsonLogger(options.writeLog === undefined ? { level } : { level, write: options.writeLog });
+  const { store, description } = storeFromSpec(config.store);
+
+  const rerunner = createRerunner({ config, store, logger, ...(options.github === undefined ? {} : { github: options.github }) });
+  const app = express();
+  app.disable("x-powered-by");
+  app.all("/", createWebhookHandler({ rerunner, logger }));
+  app.use((req: express.Request, res: express.Response) => {
+    res.status(404).json({ status: 404, action: "none", reason: `nothing at ${req.method} ${req.path}: the webhook is POST /`, delivery: null, run: null });
+  });
+  // Express's default error page is HTML with a stack trace in development; answer JSON instead.
+  app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number" && error.status >= 400 && error.status < 600 ? error.status : 500;
+    logger({ level: "error", msg: "request failed", status, error: error instanceof Error ? error.message : String(error) });
+    if (!res.headersSent) res.status(status).json({ status, action: "none", reason: status === 500 ? "internal error" : "bad request", delivery: null, run: null });
+  });
+
+  // With no host, Node listens on every interface (IPv6 and IPv4 where available).
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = options.host === undefined ? app.listen(options.port ?? config.port) : app.listen(options.port ?? config.port, options.host);
+    s.once("listening", () => resolve(s));
+    s.once("error", reject);
+  }).catch(async (error: unknown) => {
+    await store.close?.();
+    throw error;
+  });
+  // Responses still being worked on when shutdown starts must close their connection, or an
+  // idle keep-alive socket would hold the process open after answering.
+  const inFlight = new Set<ServerResponse>();
+  server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once("close", () => inFlight.delete(res));
+  });
+  const { port } = server.address() as AddressInfo;
+  logger({ level: "info", msg: "listening", port, store: description, dryRun: config.dryRun, githubApiUrl: config.githubApiUrl });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      logger({ level: "info", msg: "shutting down: finishing in-flight requests" });
+      await new Promise<void>((resolve) => {
+        const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 15_000);
+        grace.unref();
+        server.close(() => {
+          clearTimeout(grace);
+          resolve();
+        });
+        // Keep-alive connections with no request in flight would otherwise hold close() open.
+        server.closeIdleConnections();
+        for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
+      });
+      await store.close?.();
+      logger({ level: "info", msg: "stopped" });
+    })();
+    return closing;
+  };
+  return { port, url: `http://127.0.0.1:${port}`, logger, close };
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: { index: "src/index.ts", bin: "src/bin.ts" },
+  format: ["esm", "cjs"],
+  dts: { entry: { index: "src/index.ts" } },
+  clean: true,
+  sourcemap: true,
+  shims: true,
+  target: "node20",
+  // Resolved at run time from node_modules: the core is its own package, better-sqlite3 is
+  // native, and express is the host app's own copy (a peer dependency).
+  external: ["@job-rerunner/core", "better-sqlite3", "express"],
+});
