@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { Logger, Rerunner, ResponseBody } from "@job-rerunner/core";
+import { HEALTH_TEXT, toHttpResponse, type Logger, type Rerunner, type ResponseBody } from "@job-rerunner/core";
 import { DEFAULT_BODY_LIMIT, readRawBody, type WebhookIncomingMessage } from "./raw-body.js";
 
 export interface WebhookHandlerOptions {
@@ -21,7 +21,7 @@ export type NextFunction = (error?: unknown) => void;
  */
 export type WebhookHandler = (req: WebhookIncomingMessage, res: ServerResponse, next?: NextFunction) => void;
 
-export const DEFAULT_HEALTH_TEXT = "job-rerunner is running: POST GitHub webhook deliveries here\n";
+export const DEFAULT_HEALTH_TEXT = HEALTH_TEXT;
 
 function headerValue(req: WebhookIncomingMessage, name: string): string | null {
   const value = req.headers[name];
@@ -29,28 +29,11 @@ function headerValue(req: WebhookIncomingMessage, name: string): string | null {
   return first === undefined || first === "" ? null : first;
 }
 
-/** Header values must be visible ASCII; anything else (a branch or job name) is percent-encoded. */
-function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/gu, (c) => encodeURIComponent(c)).slice(0, 1024);
-}
-
 function sendJson(res: ServerResponse, status: number, body: ResponseBody, extraHeaders: Record<string, string> = {}): void {
   if (res.headersSent) return;
-  // HTTP forbids a body on 204 (Node drops it), so the decision also travels in headers,
-  // which GitHub's "Recent Deliveries" page shows as well.
-  const text = status === 204 ? "" : JSON.stringify(body);
-  const headers: Record<string, string> = {
-    "cache-control": "no-store",
-    "x-job-rerunner-action": body.action,
-    "x-job-rerunner-reason": headerSafe(body.reason),
-    ...extraHeaders,
-  };
-  if (text !== "") {
-    headers["content-type"] = "application/json; charset=utf-8";
-    headers["content-length"] = String(Buffer.byteLength(text));
-  }
-  res.writeHead(status, headers);
-  res.end(text === "" ? undefined : text);
+  const http = toHttpResponse({ status, body }, extraHeaders);
+  res.writeHead(http.status, http.headers);
+  res.end(http.body);
 }
 
 /** An answer given here, before the engine: same body shape as the engine's. */

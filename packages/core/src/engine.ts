@@ -131,7 +131,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     const result = await bounded(github.rerunFailedJobs(run, signal), timedOut);
     switch (result.kind) {
       case "accepted":
-        return { kind: "accepted" };
+        return options.github === undefined && config.dryRun ? { kind: "accepted", dryRun: true } : { kind: "accepted" };
       case "in-progress":
         return { kind: "in-progress", message: result.message };
       case "forbidden":

@@ -40,3 +40,4 @@ export {
   type ResponseBody,
   type HeaderValue,
 } from "./engine.js";
+export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";

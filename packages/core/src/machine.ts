@@ -185,14 +185,15 @@ export function decide(prior: RunRecord | undefined, event: RunEvent, config: Co
   const skip = filtered(prior, event, config);
   if (skip !== undefined) return skip;
 
-  if (prior !== undefined && event.attempt < prior.attempt) {
-    return unchanged(prior, 200, `attempt ${event.attempt} is older than the tracked attempt ${prior.attempt}: ignored`);
-  }
-
+  // A repeated delivery id is answered before anything else, even once its attempt is old.
   const memo = prior?.deliveries.find((d) => d.id === event.deliveryId);
   if (prior !== undefined && memo !== undefined) {
     if (prior.rerun.state === "pending" && event.attempt === prior.attempt) return drivePending(prior, event, config);
     return unchanged(prior, memo.status, memo.reason);
+  }
+
+  if (prior !== undefined && event.attempt < prior.attempt) {
+    return unchanged(prior, 200, `attempt ${event.attempt} is older than the tracked attempt ${prior.attempt}: ignored`);
   }
 
   const base = prior === undefined ? freshRecord(event, config) : event.attempt > prior.attempt ? startAttempt(prior, event, config) : prior;
@@ -209,6 +210,10 @@ export function decide(prior: RunRecord | undefined, event: RunEvent, config: Co
   }
   if (record.rerun.state === "pending") return drivePending(record, event, config);
   if (event.job.status !== "completed") {
+    const known = base.jobs[String(event.job.id)];
+    if (known !== undefined && JOB_RANK[known.status] >= JOB_RANK[event.job.status]) {
+      return result(record, event, 202, `job "${event.job.name}" is already ${known.status}: late ${event.job.status} event changes nothing`);
+    }
     return result(record, event, 202, `job "${event.job.name}" is ${event.job.status}: waiting for the run's jobs`);
   }
   const open = Object.values(record.jobs).filter((j) => j.status !== "completed").length;
@@ -221,7 +226,7 @@ export function decide(prior: RunRecord | undefined, event: RunEvent, config: Co
 
 /** What GitHub said (or what the run read showed) when the engine drove a rerun. */
 export type RerunOutcome =
-  | { readonly kind: "accepted" }
+  | { readonly kind: "accepted"; readonly dryRun?: boolean }
   | { readonly kind: "already-done"; readonly runAttempt: number }
   | { readonly kind: "in-progress"; readonly message: string }
   | { readonly kind: "refused"; readonly message: string }
@@ -256,7 +261,9 @@ export function settle(
       status = 201;
       reason =
         outcome.kind === "accepted"
-          ? `${what} finished with failed jobs: GitHub accepted the rerun of failed jobs`
+          ? outcome.dryRun === true
+            ? `${what} finished with failed jobs: DRY_RUN, would re-run failed jobs (GitHub not called)`
+            : `${what} finished with failed jobs: GitHub accepted the rerun of failed jobs`
           : `${what}: an earlier call did re-run it (the run is at attempt ${outcome.runAttempt}); not called again`;
       if (ours) next = { ...record, rerun: { state: "requested", attempt: action.attempt, at: now } };
       break;

@@ -1,0 +1,36 @@
+import type { ResponseBody, WebhookResponse } from "./engine.js";
+
+/** A response ready for any host to write: status, headers and the body text (none on 204). */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+}
+
+/** Header values must be visible ASCII; anything else (a branch or job name) is percent-encoded. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/gu, (c) => encodeURIComponent(c)).slice(0, 1024);
+}
+
+/**
+ * Serializes an answer the same way on every host. HTTP forbids a body on 204 (Node drops it),
+ * so the decision also travels in X-Job-Rerunner-* headers, which GitHub's "Recent Deliveries"
+ * page shows as well.
+ */
+export function toHttpResponse(response: WebhookResponse | { status: number; body: ResponseBody }, extraHeaders: Readonly<Record<string, string>> = {}): HttpResponse {
+  const { status, body } = response;
+  const headers: Record<string, string> = {
+    "cache-control": "no-store",
+    "x-job-rerunner-action": body.action,
+    "x-job-rerunner-reason": headerSafe(body.reason),
+    ...extraHeaders,
+  };
+  if (status === 204) return { status, headers, body: undefined };
+  const text = JSON.stringify(body);
+  headers["content-type"] = "application/json; charset=utf-8";
+  headers["content-length"] = String(Buffer.byteLength(text));
+  return { status, headers, body: text };
+}
+
+/** The text a GET on the webhook path answers. */
+export const HEALTH_TEXT = "job-rerunner is running: POST GitHub webhook deliveries here\n";
