@@ -20,7 +20,7 @@ export type {
   Decision,
 } from "./types.js";
 export { parseEvent, type ParsedEvent, type Ignored, type Envelope } from "./event.js";
-export { decide, settle, MAX_DELIVERY_MEMO, MAX_JOBS, type RerunOutcome, type Settlement } from "./machine.js";
+export { decide, settle, rerunHappened, MAX_DELIVERY_MEMO, MAX_JOBS, type RerunOutcome, type Settlement } from "./machine.js";
 export {
   createOctokitClient,
   createDryRunClient,

@@ -176,6 +176,11 @@ function filtered(prior: RunRecord | undefined, event: RunEvent, config: Config)
   return undefined;
 }
 
+/** The attempt was re-run: its rerun was requested, or the run has moved on to a later attempt. */
+export function rerunHappened(record: RunRecord, attempt: number): boolean {
+  return attempt < record.attempt || (record.rerun.state === "requested" && record.rerun.attempt === attempt);
+}
+
 /**
  * The state machine: from the run's prior record and one event, the new record, the answer and
  * the action. Pure: the time comes in with the event, inputs are never mutated, nothing is read
@@ -189,6 +194,11 @@ export function decide(prior: RunRecord | undefined, event: RunEvent, config: Co
   const memo = prior?.deliveries.find((d) => d.id === event.deliveryId);
   if (prior !== undefined && memo !== undefined) {
     if (prior.rerun.state === "pending" && event.attempt === prior.attempt) return drivePending(prior, event, config);
+    if (memo.status >= 500 && rerunHappened(prior, event.attempt)) {
+      // The first answer was a failure, but the rerun went through since: say so, or GitHub
+      // keeps showing a failed delivery for a run that was re-run.
+      return unchanged(prior, 201, `${label(prior, event.attempt)}: the rerun of failed jobs was requested since this delivery first failed`);
+    }
     return unchanged(prior, memo.status, memo.reason);
   }
 
@@ -212,6 +222,10 @@ export function decide(prior: RunRecord | undefined, event: RunEvent, config: Co
   if (event.job.status !== "completed") {
     const known = base.jobs[String(event.job.id)];
     if (known !== undefined && JOB_RANK[known.status] >= JOB_RANK[event.job.status]) {
+      // A late event for a job that already completed, in an attempt whose every job is done:
+      // the attempt is over even if its deciding event came first (a 404), so decide it now.
+      const allDone = Object.values(record.jobs).every((j) => j.status === "completed");
+      if (allDone && record.rerun.state === "none") return finish(record, event, config);
       return result(record, event, 202, `job "${event.job.name}" is already ${known.status}: late ${event.job.status} event changes nothing`);
     }
     return result(record, event, 202, `job "${event.job.name}" is ${event.job.status}: waiting for the run's jobs`);

@@ -147,6 +147,13 @@ describe("decide: ordering, repeats and attempts", () => {
     assert.deepEqual(late.actions, ["none", "none"]);
   });
 
+  it("a run whose only job's completion came first (404) is still re-run when its late queued event arrives", () => {
+    const r = run([jobEvent(1, "completed", "failure"), jobEvent(1, "queued"), jobEvent(1, "in_progress")]);
+    assert.deepEqual(r.statuses.slice(0, 2), [404, 201]);
+    assert.equal(r.actions[1], "rerun-failed-jobs");
+    assert.equal(r.record?.jobs["1"]?.status, "completed");
+  });
+
   it("an older attempt's event: 200 and no change", () => {
     const r = run([jobEvent(1, "queued", null, { attempt: 2 })]);
     const d = decide(r.record, jobEvent(1, "completed", "failure", { attempt: 1 }), config);
@@ -208,6 +215,20 @@ describe("settle: the outcome of the rerun call", () => {
     const again = decide(failed.record, { ...p.event, handlerId: "h-retry", receivedAt: (clock += 1000) }, config);
     assert.equal(again.action.type, "rerun-failed-jobs");
     if (again.action.type === "rerun-failed-jobs") assert.equal(again.action.verifyFirst, true);
+  });
+
+  it("a redelivery of a delivery that got 502 answers 201 once the rerun went through via another delivery", () => {
+    const p = pending();
+    const failed = settle(p.record, p.action, { kind: "transient", message: "boom" }, p.event, clock);
+    const other = jobEvent(2, "queued", null, { receivedAt: (clock += 1000) });
+    const driven = decide(failed.record, other, config);
+    assert.equal(driven.action.type, "rerun-failed-jobs");
+    if (driven.action.type !== "rerun-failed-jobs") return;
+    const done = settle(driven.record!, driven.action, { kind: "accepted" }, other, clock);
+    const again = decide(done.record, { ...p.event, handlerId: "h-again", receivedAt: (clock += 1000) }, config);
+    assert.equal(again.status, 201);
+    assert.equal(again.action.type, "none");
+    assert.match(again.reason, /requested since/);
   });
 
   it("while one holder's lease is live, another delivery does not drive: 202", () => {

@@ -2,3 +2,4 @@ export { storeContract, sampleRecord, type StoreContractOptions } from "./store-
 export { startFakeGitHub, type FakeGitHub, type FakeRun, type RerunBehaviour, type RecordedCall } from "./github-server.js";
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
+export * from "./arbitraries.js";
