@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// A local Firestore for `npm run start:gcf`: @firestore-emulator/server (a Node implementation of
+// the Firestore gRPC API; the official emulator needs Java and gcloud). In-memory: state lasts
+// until it stops. Then: FIRESTORE_EMULATOR_HOST=127.0.0.1:8181 npm run start:gcf
+//
+//   npm run firestore-emulator -w @job-rerunner/adapter-gcf      (port: FIRESTORE_EMULATOR_PORT, default 8181)
+import { FirestoreServer } from "@firestore-emulator/server";
+
+const raw = process.env.FIRESTORE_EMULATOR_PORT ?? "8181";
+const port = Number(raw);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  process.stderr.write(`firestore-emulator: FIRESTORE_EMULATOR_PORT must be a port number, got "${raw}"\n`);
+  process.exit(1);
+}
+const server = new FirestoreServer();
+try {
+  await server.start(port);
+} catch (error) {
+  process.stderr.write(`firestore-emulator: cannot listen on ${port}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+process.stdout.write(`Firestore emulator listening on 127.0.0.1:${port}; use FIRESTORE_EMULATOR_HOST=127.0.0.1:${port}\n`);
+const stop = () => {
+  server.stop();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

@@ -1,0 +1,165 @@
+import { Firestore, Timestamp, type DocumentReference, type DocumentSnapshot, type Settings } from "@google-cloud/firestore";
+import type { RunRecord, Store, Versioned } from "@job-rerunner/core";
+
+/** Collection used when none is configured (FIRESTORE_COLLECTION). */
+export const DEFAULT_COLLECTION = "job-rerunner-runs";
+
+/** gRPC status codes the Firestore client reports on a lost compare-and-set. */
+const NOT_FOUND = 5;
+const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+
+export interface FirestoreStoreOptions {
+  /** A configured client; by default one is made from `settings` (FIRESTORE_EMULATOR_HOST is honoured by the client). */
+  readonly firestore?: Firestore;
+  readonly settings?: Settings;
+  /** Collection holding one document per run (default `job-rerunner-runs`). */
+  readonly collection?: string;
+  /** Epoch milliseconds; injectable for tests. */
+  readonly now?: () => number;
+}
+
+/**
+ * The stored document. The record itself is kept as one JSON string: it round-trips exactly
+ * (Firestore would turn `{}` maps, key order and integer/double distinctions into its own
+ * forms) and costs one index entry instead of several per job of a 256-job matrix.
+ * `expiresAt` is also a real Timestamp so a Firestore TTL policy on that field deletes old runs;
+ * the other top-level fields are only there to make the console readable.
+ */
+interface RunDocument {
+  readonly record: string;
+  readonly expiresAt: Timestamp;
+  readonly updatedAt: Timestamp;
+  readonly repo: string;
+  readonly runId: number;
+  readonly attempt: number;
+}
+
+/** Firestore document ids may not contain "/", be "." or "..", or look like `__x__`; keep them short too. */
+const SAFE_ID = /^[A-Za-z0-9_-]{1,200}$/;
+
+/**
+ * The document id for a store key. Keys from `recordKey` (`r<repo>-<run>`) are used as they are;
+ * anything else is escaped as "~" + base64url, which cannot collide with an unescaped id
+ * (those never contain "~").
+ */
+export function documentId(key: string): string {
+  if (SAFE_ID.test(key) && !/^__.*__$/.test(key)) return key;
+  return `~${Buffer.from(key, "utf8").toString("base64url")}`;
+}
+
+/** The version token: the document's update time, exact to the nanosecond. */
+function versionOf(time: Timestamp): string {
+  return `${time.seconds}.${String(time.nanoseconds).padStart(9, "0")}`;
+}
+
+function grpcCode(error: unknown): number | undefined {
+  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "number") return error.code;
+  return undefined;
+}
+
+function lostRace(error: unknown): boolean {
+  const code = grpcCode(error);
+  return code === ALREADY_EXISTS || code === FAILED_PRECONDITION || code === NOT_FOUND;
+}
+
+/**
+ * Run records in Firestore, one document per run.
+ *
+ * Compare-and-set uses **update-time preconditions**, not transactions:
+ * - "must not exist": `create()`, which the server refuses with ALREADY_EXISTS if the document
+ *   exists; an expired document (not yet removed by the TTL policy) is overwritten with
+ *   `update(..., { lastUpdateTime })` of the expired version, so two creators still race safely.
+ * - "must be version V": `update(..., { lastUpdateTime: V })`. Firestore checks the precondition
+ *   and applies the write atomically on the server, and every committed write to a document gets
+ *   a new, strictly later update time, so a write succeeds only if nobody wrote since V was read.
+ *   That is a true compare-and-set across any number of instances, with one write RPC, no
+ *   locks held and no transaction retries (the engine already re-reads and decides again on a
+ *   lost race, which a server-SDK transaction would otherwise duplicate under lock contention).
+ * `put` reads the document first to refuse early and to apply the expiry rule (an expired record
+ * counts as absent); the precondition, not that read, is what makes the write safe.
+ */
+export class FirestoreStore implements Store {
+  readonly firestore: Firestore;
+  readonly collection: string;
+  readonly #now: () => number;
+  readonly #ownsClient: boolean;
+
+  constructor(options: FirestoreStoreOptions = {}) {
+    this.collection = validateCollection(options.collection ?? DEFAULT_COLLECTION);
+    this.#ownsClient = options.firestore === undefined;
+    this.firestore = options.firestore ?? new Firestore(options.settings ?? {});
+    this.#now = options.now ?? Date.now;
+  }
+
+  #ref(key: string): DocumentReference {
+    return this.firestore.collection(this.collection).doc(documentId(key));
+  }
+
+  #live(snapshot: DocumentSnapshot): { record: RunRecord; updateTime: Timestamp } | undefined {
+    if (!snapshot.exists || snapshot.updateTime === undefined) return undefined;
+    const data = snapshot.data() as Partial<RunDocument> | undefined;
+    if (typeof data?.record !== "string") return undefined;
+    let record: RunRecord;
+    try {
+      record = JSON.parse(data.record) as RunRecord;
+    } catch {
+      // Not written by us (edited by hand?): unreadable is treated like expired, so the run can
+      // start over instead of every delivery for it failing on the store.
+      return undefined;
+    }
+    if (typeof record.expiresAt !== "number" || record.expiresAt <= this.#now()) return undefined;
+    return { record, updateTime: snapshot.updateTime };
+  }
+
+  async get(key: string): Promise<Versioned | undefined> {
+    const live = this.#live(await this.#ref(key).get());
+    return live === undefined ? undefined : { record: live.record, version: versionOf(live.updateTime) };
+  }
+
+  async put(key: string, record: RunRecord, expectedVersion: string | undefined): Promise<boolean> {
+    const ref = this.#ref(key);
+    const snapshot = await ref.get();
+    const live = this.#live(snapshot);
+    const document: RunDocument = {
+      record: JSON.stringify(record),
+      expiresAt: Timestamp.fromMillis(record.expiresAt),
+      updatedAt: Timestamp.fromMillis(record.updatedAt),
+      repo: `${record.repo.owner}/${record.repo.name}`,
+      runId: record.runId,
+      attempt: record.attempt,
+    };
+    try {
+      if (expectedVersion === undefined) {
+        if (live !== undefined) return false;
+        if (!snapshot.exists || snapshot.updateTime === undefined) {
+          await ref.create(document);
+        } else {
+          // Expired (or unreadable) leftover: replace it only if it is still the one we saw.
+          await ref.update({ ...document }, { lastUpdateTime: snapshot.updateTime });
+        }
+        return true;
+      }
+      if (live === undefined || versionOf(live.updateTime) !== expectedVersion) return false;
+      await ref.update({ ...document }, { lastUpdateTime: live.updateTime });
+      return true;
+    } catch (error) {
+      // Someone else wrote (or deleted) in between: the compare-and-set lost, which is an answer, not a failure.
+      if (lostRace(error)) return false;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    // A client passed in belongs to the caller, who may still use it.
+    if (this.#ownsClient) await this.firestore.terminate();
+  }
+}
+
+/** Collection ids follow the same rules as document ids (no "/", not "." or "..", not `__x__`). */
+export function validateCollection(name: string): string {
+  if (name === "" || name.includes("/") || name === "." || name === ".." || /^__.*__$/.test(name) || Buffer.byteLength(name) > 1500) {
+    throw new RangeError(`"${name}" is not a valid Firestore collection id (no "/", not "." or "..", not __name__, at most 1500 bytes)`);
+  }
+  return name;
+}
