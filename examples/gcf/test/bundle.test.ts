@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FirestoreServer } from "@firestore-emulator/server";
 import { signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { freePort } from "@job-rerunner/core/testing";
 
 const require = createRequire(import.meta.url);
 const FF_MAIN = require.resolve("@google-cloud/functions-framework").replace(/index\.js$/, "main.js");
@@ -19,17 +19,6 @@ const EXAMPLE = fileURLToPath(new URL("..", import.meta.url));
 const ROOT_NODE_MODULES = fileURLToPath(new URL("../../../node_modules", import.meta.url));
 const SECRET = "bundle-test-secret";
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let folder: string;
 let emulator: FirestoreServer;

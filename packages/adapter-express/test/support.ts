@@ -1,25 +1,14 @@
 // Shared by the adapter's tests: start the server the way `npm start` does (a real child
 // process running src/bin.ts) and talk to it over real HTTP.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+export { freePort } from "@job-rerunner/core/testing";
+import { freePort } from "@job-rerunner/core/testing";
 
 export const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 /** tsx resolved from here, so the child can run in any working directory (its ./data goes there). */
 export const TSX = import.meta.resolve("tsx");
 
-/** A port that was free a moment ago (PORT must be 1..65535, so port 0 cannot be passed through the env). */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Exit {
   readonly code: number | null;

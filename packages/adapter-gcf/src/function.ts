@@ -3,7 +3,9 @@ import {
   ConfigError,
   configFromEnv,
   createRerunner,
+  HEALTH_TEXT,
   parseLogLevel,
+  toHttpResponse,
   type Config,
   type Env,
   type GitHubClient,
@@ -30,27 +32,13 @@ export interface RerunnerFunctionOptions {
   readonly healthText?: string;
 }
 
-export const DEFAULT_HEALTH_TEXT = "job-rerunner is running: POST GitHub webhook deliveries here\n";
-
-/** Header values must be visible ASCII; anything else (a branch or job name) is percent-encoded. */
-function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/gu, (c) => encodeURIComponent(c)).slice(0, 1024);
-}
+export const DEFAULT_HEALTH_TEXT = HEALTH_TEXT;
 
 function send(res: Response, status: number, body: ResponseBody): void {
   if (res.headersSent) return;
-  // HTTP forbids a body on 204, so the decision also travels in headers, which GitHub's
-  // "Recent Deliveries" page shows as well (the same as the Express adapter).
-  res.set({
-    "cache-control": "no-store",
-    "x-job-rerunner-action": body.action,
-    "x-job-rerunner-reason": headerSafe(body.reason),
-  });
-  if (status === 204) {
-    res.status(204).end();
-    return;
-  }
-  res.status(status).type("application/json; charset=utf-8").send(JSON.stringify(body));
+  const http = toHttpResponse({ status, body });
+  res.status(http.status).set(http.headers);
+  res.end(http.body);
 }
 
 function firstHeader(req: Request, name: string): string | null {

@@ -1,21 +1,10 @@
 // Starts @firestore-emulator/server (a Node implementation of the Firestore gRPC API) on a free
 // port of 127.0.0.1 for the tests, and gives clients and stores connected to it.
-import { createServer } from "node:net";
 import { Firestore } from "@google-cloud/firestore";
 import { FirestoreServer } from "@firestore-emulator/server";
+export { freePort } from "@job-rerunner/core/testing";
+import { freePort } from "@job-rerunner/core/testing";
 
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Emulator {
   /** host:port, as FIRESTORE_EMULATOR_HOST takes it. */

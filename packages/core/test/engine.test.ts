@@ -1,6 +1,5 @@
 import { describe, it, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import {
   configFromEnv,
   createRerunner,
@@ -11,7 +10,7 @@ import {
   type Rerunner,
   type Store,
 } from "@job-rerunner/core";
-import { startFakeGitHub, signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { freePort, startFakeGitHub, signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
 
 const SECRET = "engine-test-secret";
 const TOKEN = "ghp_engine_test_token";
@@ -171,13 +170,7 @@ describe("engine over HTTP against a stand-in GitHub", () => {
   });
 
   it("an unreachable GitHub is transient: 502", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer();
-      s.listen(0, "127.0.0.1", () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     rerunner = createRerunner({
       config: configFromEnv({ GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: TOKEN, GITHUB_API_URL: `http://127.0.0.1:${port}` }),
       store,

@@ -3,3 +3,4 @@ export { startFakeGitHub, type FakeGitHub, type FakeRun, type RerunBehaviour, ty
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
 export * from "./arbitraries.js";
+export { freePort } from "./ports.js";
