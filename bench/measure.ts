@@ -19,3 +19,9 @@ export function fmt(n: number, digits = 0): string {
 export function ratio(a: number, b: number): string {
   return (a / b).toFixed(2);
 }
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import {
@@ -58,7 +58,8 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   const rerunner = createRerunner({ config, store, logger, ...(options.github === undefined ? {} : { github: options.github }) });
   const app = express();
   app.disable("x-powered-by");
-  app.all("/", createWebhookHandler({ rerunner, logger }));
+  const webhook = createWebhookHandler({ rerunner, logger });
+  app.all("/", webhook);
   app.use((req: express.Request, res: express.Response) => {
     res.status(404).json({ status: 404, action: "none", reason: `nothing at ${req.method} ${req.path}: the webhook is POST /`, delivery: null, run: null });
   });
@@ -69,9 +70,34 @@ export async function startServer(env: Env = process.env, options: ServerOptions
     if (!res.headersSent) res.status(status).json({ status, action: "none", reason: status === 500 ? "internal error" : "bad request", delivery: null, run: null });
   });
 
+  // Deliveries skip Express: its per-request setup and router cost about as much CPU as the
+  // whole engine (see BENCHMARKS.md), and the webhook handler needs none of it (it answers
+  // every method on "/" itself and never calls next). Only the exact path "/" (with or
+  // without a query) takes this way; everything else still goes through the app above.
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? "";
+    if (url === "/" || url.startsWith("/?")) {
+      try {
+        webhook(req, res);
+      } catch (error) {
+        // Not expected (the handler catches its own errors); answered like the app's error handler.
+        logger({ level: "error", msg: "request failed", status: 500, error: error instanceof Error ? error.message : String(error) });
+        if (!res.headersSent) {
+          const text = JSON.stringify({ status: 500, action: "none", reason: "internal error", delivery: null, run: null });
+          res.writeHead(500, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
+          res.end(text);
+        }
+      }
+      return;
+    }
+    app(req, res);
+  };
+
   // With no host, Node listens on every interface (IPv6 and IPv4 where available).
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = options.host === undefined ? app.listen(options.port ?? config.port) : app.listen(options.port ?? config.port, options.host);
+    const s = createServer(listener);
+    if (options.host === undefined) s.listen(options.port ?? config.port);
+    else s.listen(options.port ?? config.port, options.host);
     s.once("listening", () => resolve(s));
     s.once("error", reject);
   }).catch(async (error: unknown) => {

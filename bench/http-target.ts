@@ -1,0 +1,117 @@
+/**
+ * One HTTP server under test, run in a child process of bench/run.ts so that it never shares an
+ * event loop (or, on 2 cores, a core) with autocannon in the parent. Listens on 127.0.0.1 port 0,
+ * reports its port over IPC, answers "usage" with its CPU time and RSS, and exits on "stop".
+ *   ours     the real server: startServer (Express 5, memory store, DRY_RUN, logs at info to stdout)
+ *   floor       Express 5 app.post("/"): reads the raw body, bare HMAC verify + timingSafeEqual, JSON.parse, 202
+ *   floor-http  the same handler on a bare node:http server (what Express itself costs)
+ *   octokit  @octokit/webhooks createNodeMiddleware on node:http, verify + receive, a workflow_job handler
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import { Webhooks, createNodeMiddleware } from "@octokit/webhooks";
+import { startServer } from "@job-rerunner/adapter-express";
+
+export type TargetKind = "ours" | "floor" | "floor-http" | "octokit";
+
+export type TargetMessage =
+  | { readonly type: "listening"; readonly port: number }
+  | { readonly type: "usage"; readonly cpuMicros: number; readonly rss: number; readonly handled: number };
+
+const kind = process.argv[2];
+const secret = process.env.BENCH_SECRET ?? "";
+if (secret === "") throw new Error("BENCH_SECRET is not set");
+
+let handled = 0;
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function start(): Promise<{ port: number; close: () => Promise<void> }> {
+  switch (kind) {
+    case "ours": {
+      const running = await startServer(
+        { GITHUB_SIGN_KEY: secret, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "info" },
+        { port: 0, host: "127.0.0.1", shutdownGraceMs: 1000 },
+      );
+      return { port: running.port, close: () => running.close() };
+    }
+    case "floor":
+    case "floor-http": {
+      // The floor's whole job: raw body, bare HMAC + timingSafeEqual, JSON.parse, 202.
+      const handle = (req: IncomingMessage, res: ServerResponse): void => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => {
+          const body = Buffer.concat(chunks);
+          const header = req.headers["x-hub-signature-256"];
+          const given = Buffer.from(typeof header === "string" ? header : "");
+          const expected = Buffer.from("sha256=" + createHmac("sha256", secret).update(body).digest("hex"));
+          if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+            res.writeHead(403).end();
+            return;
+          }
+          try {
+            JSON.parse(body.toString("utf8"));
+          } catch {
+            res.writeHead(400).end();
+            return;
+          }
+          handled++;
+          const text = '{"status":202}';
+          res.writeHead(202, { "content-type": "application/json; charset=utf-8", "content-length": String(text.length) }).end(text);
+        });
+      };
+      if (kind === "floor-http") {
+        const server = createServer(handle);
+        return { port: await listen(server), close: () => closeServer(server) };
+      }
+      const app = express();
+      app.disable("x-powered-by");
+      app.post("/", handle);
+      const server = createServer(app);
+      return { port: await listen(server), close: () => closeServer(server) };
+    }
+    case "octokit": {
+      const webhooks = new Webhooks({ secret });
+      webhooks.on("workflow_job", () => {
+        handled++;
+      });
+      const middleware = createNodeMiddleware(webhooks, { path: "/" });
+      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        void middleware(req, res);
+      });
+      return { port: await listen(server), close: () => closeServer(server) };
+    }
+    default:
+      throw new Error(`unknown target "${String(kind)}": ours, floor or octokit`);
+  }
+}
+
+const target = await start();
+const send = (message: TargetMessage): void => {
+  process.send?.(message);
+};
+process.on("message", (message: unknown) => {
+  if (message === "usage") {
+    const cpu = process.cpuUsage();
+    send({ type: "usage", cpuMicros: cpu.user + cpu.system, rss: process.memoryUsage().rss, handled });
+  } else if (message === "stop") {
+    void target.close().then(() => process.exit(0));
+  }
+});
+process.on("disconnect", () => process.exit(0));
+send({ type: "listening", port: target.port });
