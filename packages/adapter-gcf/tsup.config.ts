@@ -9,6 +9,8 @@ export default defineConfig({
   sourcemap: true,
   shims: true,
   target: "node20",
+  // tsup strips "node:" by default, which turns "node:test" into a package named "test".
+  removeNodeProtocol: false,
   // Resolved at run time from node_modules. The functions framework in particular must be the
   // very copy its CLI runs, or `http("rerunner", ...)` registers in a registry nobody reads.
   external: ["@job-rerunner/core", "@google-cloud/firestore", "@google-cloud/functions-framework"],

@@ -8,5 +8,7 @@ export default defineConfig({
   sourcemap: true,
   shims: true,
   target: "node20",
+  // tsup strips "node:" by default, which turns "node:test" into a package named "test".
+  removeNodeProtocol: false,
   external: ["fast-check", "@octokit/rest"],
 });
