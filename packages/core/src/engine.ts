@@ -115,10 +115,11 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
   async function execute(action: RerunAction, deadline: number): Promise<RerunOutcome> {
     const run = { owner: action.owner, repo: action.repo, runId: action.runId };
     // Leave time to record the outcome before the deadline.
-    const callBudget = Math.max(0, deadline - clock() - Math.min(1000, config.deadlineMs / 4));
-    const signal = AbortSignal.timeout(callBudget);
+    const callDeadline = deadline - Math.min(1000, config.deadlineMs / 4);
+    const signal = AbortSignal.timeout(Math.max(0, callDeadline - clock()));
+    // Both calls share one budget; the timeout also covers a client that ignores the signal.
     const bounded = <T>(p: Promise<T>, fallback: T): Promise<T> =>
-      withTimeout(p, callBudget + 50, () => new Error("timeout")).catch(() => fallback);
+      withTimeout(p, callDeadline - clock(), () => new Error("timeout")).catch(() => fallback);
     const timedOut = { kind: "transient", message: "GitHub did not answer before the deadline" } as const;
     if (action.verifyFirst) {
       // An earlier call may have reached GitHub and lost its answer: look before calling again.
@@ -142,14 +143,16 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     }
   }
 
-  /** Records the call's outcome; if the store fails now, the lease expires and a later driver reads the run first. */
+  /**
+   * Records the call's outcome within the same deadline (execute left time for it); if the store
+   * fails now, the lease expires and a later driver reads the run before calling again.
+   */
   async function recordOutcome(key: string, action: RerunAction, outcome: RerunOutcome, event: RunEvent, deadline: number) {
-    const storeDeadline = Math.max(deadline, clock() + 500);
     for (let round = 0; round < maxConflicts; round++) {
-      const current = await storeCall(store.get(key), storeDeadline);
+      const current = await storeCall(store.get(key), deadline);
       if (current === undefined) break;
       const settled = settle(current.record, action, outcome, event, clock());
-      if (await storeCall(store.put(key, settled.record, current.version), storeDeadline)) return settled;
+      if (await storeCall(store.put(key, settled.record, current.version), deadline)) return settled;
       await backoff(round);
     }
     throw new StoreUnavailable("could not record the rerun outcome");
@@ -185,7 +188,9 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
       decision = await decideAndStore(key, event, deadline);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return { response: answer(503, `${message}; nothing was recorded, GitHub may redeliver`, { run }), event };
+      // A write that timed out may still land later; either way a redelivery is safe (the memo
+      // answers it, and a pending rerun is read back from GitHub before any second call).
+      return { response: answer(503, `the store could not be updated (${message}); redeliver it from GitHub: nothing is lost and no rerun is made twice`, { run }), event };
     }
     if (decision.action.type === "none") {
       return { response: answer(decision.status, decision.reason, { run }), event };
@@ -208,46 +213,54 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     }
   }
 
+  function logDelivery(request: WebhookRequest, response: WebhookResponse, event: RunEvent | undefined, started: number): void {
+    logger({
+      level: response.status >= 500 ? "error" : response.status === 403 || response.status === 400 ? "warn" : "info",
+      msg: "delivery",
+      delivery: response.body.delivery,
+      event: header(request.headers, "x-github-event"),
+      repo: event ? `${event.repo.owner}/${event.repo.name}` : null,
+      run: event?.runId ?? null,
+      attempt: event?.attempt ?? null,
+      job: event?.kind === "workflow_job" ? event.job.name : null,
+      status: response.status,
+      reason: response.body.reason,
+      action: response.body.action,
+      durationMs: clock() - started,
+    });
+  }
+
   return {
     config,
     async handle(request) {
-      const started = clock();
-      const handlerId = randomUUID();
+      let started = Number.NaN;
       let outcome: { response: WebhookResponse; event?: RunEvent };
       try {
-        outcome = await processDelivery(request, started, handlerId);
+        started = clock();
+        outcome = await processDelivery(request, started, randomUUID());
       } catch (error) {
-        // Nothing above should throw; if it does, the answer is still a clear 503, not a crash.
-        const status = 503;
-        outcome = {
-          response: {
-            status,
-            body: {
-              status,
-              action: "none",
-              reason: `internal error: ${error instanceof Error ? error.message : String(error)}`,
-              delivery: header(request.headers, "x-github-delivery"),
-              run: null,
-            },
-          },
-        };
+        // Nothing above should throw (a broken clock, headers that are not an object?); if it
+        // does, the answer is still a clear 503, never a rejected promise an adapter turns into a 500.
+        outcome = { response: internalError(request, error) };
       }
-      const { response, event } = outcome;
-      logger({
-        level: response.status >= 500 ? "error" : response.status === 403 || response.status === 400 ? "warn" : "info",
-        msg: "delivery",
-        delivery: response.body.delivery,
-        event: header(request.headers, "x-github-event"),
-        repo: event ? `${event.repo.owner}/${event.repo.name}` : null,
-        run: event?.runId ?? null,
-        attempt: event?.attempt ?? null,
-        job: event?.kind === "workflow_job" ? event.job.name : null,
-        status: response.status,
-        reason: response.body.reason,
-        action: response.body.action,
-        durationMs: clock() - started,
-      });
-      return response;
+      try {
+        logDelivery(request, outcome.response, outcome.event, started);
+      } catch {
+        // A logger that throws must not cost the delivery its answer.
+      }
+      return outcome.response;
     },
   };
+}
+
+function internalError(request: WebhookRequest, error: unknown): WebhookResponse {
+  const status = 503;
+  let delivery: string | null = null;
+  try {
+    delivery = header(request.headers, "x-github-delivery");
+  } catch {
+    // The headers themselves are what failed.
+  }
+  const reason = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  return { status, body: { status, action: "none", reason, delivery, run: null } };
 }

@@ -59,7 +59,7 @@ export function classifyRerunError(error: unknown): RerunCallResult {
   const { status, message, headers } = describe(error);
   if (status === null) return { kind: "transient", message: `no answer from GitHub: ${message}` };
   if (isRateLimited(status, headers)) return { kind: "transient", message: `rate limited (${status}): ${message}` };
-  if (status === 403 && /already running|in progress|not completed/i.test(message)) {
+  if (status === 403 && /already running|in progress|not complete/i.test(message)) {
     return { kind: "in-progress", message: `GitHub says the run is not completed yet (403: ${message})` };
   }
   if (status === 403 || status === 401) {
@@ -118,8 +118,10 @@ export function createDryRunClient(logger: Logger): GitHubClient {
       return { kind: "accepted" };
     },
     async getRun() {
-      // Nothing was ever called, so no earlier call can have re-run the run.
-      return { kind: "unavailable", message: "dry run: GitHub is not called" };
+      // Nothing was ever called, so no earlier call can have re-run the run: report it completed
+      // and not moved past any attempt (0), so a pending rerun is "re-run" (logged) once more
+      // instead of staying pending for ever after a lost outcome write.
+      return { kind: "run", runAttempt: 0, status: "completed", conclusion: null };
     },
   };
 }

@@ -7,9 +7,19 @@ export interface HttpResponse {
   readonly body: string | undefined;
 }
 
-/** Header values must be visible ASCII; anything else (a branch or job name) is percent-encoded. */
+const HEADER_TEXT_LIMIT = 1024;
+
+/**
+ * Header values must be visible ASCII: anything else (a branch or job name) and "%" itself are
+ * percent-encoded, so decodeURIComponent always gives the reason back. Cut before encoding so no
+ * escape is split; a lone surrogate (possible in JSON strings) becomes U+FFFD, since
+ * encodeURIComponent throws on it.
+ */
 function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/gu, (c) => encodeURIComponent(c)).slice(0, 1024);
+  return text
+    .slice(0, HEADER_TEXT_LIMIT)
+    .replace(/[\ud800-\udfff]/gu, "\ufffd")
+    .replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
 }
 
 /**

@@ -116,7 +116,11 @@ function drivePending(record: RunRecord, event: RunEvent, config: Config): Decis
   if (rerun.state !== "pending") throw new Error("drivePending needs a pending rerun");
   const now = event.receivedAt;
   if (rerun.leaseHolder !== null && rerun.leaseHolder !== event.handlerId && rerun.leaseUntil > now) {
-    return result(record, event, 202, `rerun of ${label(record, rerun.attempt)} is being requested by another delivery`);
+    const reason = `rerun of ${label(record, rerun.attempt)} is being requested by another delivery`;
+    // A redelivery that only found the lease taken keeps its first answer in the memo: once the
+    // holder settles the rerun, later redeliveries must not replay this transient 202.
+    if (record.deliveries.some((d) => d.id === event.deliveryId)) return unchanged(record, 202, reason);
+    return result(record, event, 202, reason);
   }
   const taken: RunRecord = {
     ...record,

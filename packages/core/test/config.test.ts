@@ -74,6 +74,9 @@ describe("configFromEnv", () => {
     expectConfigError({ ...base, RERUN_CONCLUSIONS: "failure,flaky" }, "RERUN_CONCLUSIONS", /flaky/);
     expectConfigError({ ...base, REPO_BRANCHES: " , " }, "REPO_BRANCHES", /at least one/);
     expectConfigError({ ...base, GITHUB_SIGN_KEY_PREVIOUS: "a,b" }, "GITHUB_SIGN_KEY_PREVIOUS", /comma/);
+    // GitHub waits 10 s in all: the answer must leave it time to arrive.
+    expectConfigError({ ...base, DEADLINE_MS: "9500" }, "DEADLINE_MS", /100 to 9000/);
+    assert.equal(configFromEnv({ ...base, DEADLINE_MS: "9000" }).deadlineMs, 9000);
   });
 
   it("never puts a secret in an error message", () => {

@@ -464,6 +464,37 @@ describe("decide / settle properties", () => {
     );
   });
 
+  it("any order, redeliveries, an accepting GitHub: the last attempt is re-run exactly when it finished with a failure and is selected", () => {
+    const lastAttemptLiveness = ({ cfg, run }: { cfg: { config: Config }; run: GeneratedRun }): void => {
+        const config = cfg.config;
+        const sim = new Simulation(config);
+        for (const event of run.deliveries) sim.deliver(event);
+        const last = run.attempts[run.attempts.length - 1]!;
+        // Only where the facts that select a run are certain whatever the order: old payloads
+        // without head_branch/workflow_name leave them to whichever event came first.
+        if (last.legacyJobPayloads && (!last.runEvents || config.workflows !== null)) return;
+        const failedJobs = last.jobs.some((j) => config.rerunConclusions.has(j.conclusion));
+        const failedRun = config.rerunConclusions.has(last.runConclusion);
+        // workflow_run's conclusion is authoritative once it arrived, so disagreeing facts make
+        // the answer depend on the order: no claim there.
+        if (last.runEvents && failedJobs !== failedRun) return;
+        const selected =
+          (last.sender === null || !config.noRetry.has(last.sender.toLowerCase())) &&
+          last.attempt < config.runAttempts &&
+          (config.workflows === null || (run.workflowName !== null && config.workflows.has(run.workflowName))) &&
+          config.branches.matches(run.headBranch);
+        const expected = failedJobs && selected ? 1 : 0;
+        assert.equal(sim.github.performed.get(last.attempt) ?? 0, expected, `attempt ${last.attempt} re-run count\n${describeRun(run)}`);
+    };
+    fc.assert(fc.property(scenario(), lastAttemptLiveness), { numRuns: 300 });
+    // Small runs shuffled: where a run's only job reports "completed" first (a 404) and its
+    // earlier events arrive late, only those late events can finish the attempt.
+    // Most generated configs select few runs, so these use one that selects every branch.
+    const selectAll = { config: configFromEnv({ GITHUB_SIGN_KEY: "s", DRY_RUN: "true", REPO_BRANCHES: "*", RERUN_CONCLUSIONS: "failure,timed_out" }) };
+    const small = runArbitrary({ maxJobs: 2, bigRunWeight: 0, maxAttempts: 2, order: "any", runEvents: false });
+    fc.assert(fc.property(small, (run) => lastAttemptLiveness({ cfg: selectAll, run })), { numRuns: 300 });
+  });
+
   it("job status never moves backwards and a completed job's conclusion never changes", () => {
     fc.assert(
       fc.property(scenario(), ({ cfg, run, choices }) => {

@@ -239,6 +239,23 @@ describe("settle: the outcome of the rerun call", () => {
     assert.match(other.reason, /another delivery/);
   });
 
+  it("a redelivery that finds the lease taken answers 202 but keeps its first answer, so it later replays the rerun's success", () => {
+    const p = pending();
+    const failed = settle(p.record, p.action, { kind: "transient", message: "boom" }, p.event, clock);
+    const other = jobEvent(2, "queued", null, { receivedAt: (clock += 1000) });
+    const driven = decide(failed.record, other, config);
+    assert.equal(driven.action.type, "rerun-failed-jobs");
+    if (driven.action.type !== "rerun-failed-jobs") return;
+    // While `other` holds the lease, the first delivery is redelivered.
+    const blocked = decide(driven.record, { ...p.event, handlerId: "h-blocked", receivedAt: (clock += 10) }, config);
+    assert.equal(blocked.status, 202);
+    assert.match(blocked.reason, /another delivery/);
+    assert.equal(blocked.changed, false, "the memo keeps the delivery's first answer");
+    const done = settle(driven.record!, driven.action, { kind: "accepted" }, other, clock);
+    const again = decide(done.record, { ...p.event, handlerId: "h-again", receivedAt: (clock += 1000) }, config);
+    assert.equal(again.status, 201, again.reason);
+  });
+
   it("an expired lease can be taken over (a crashed holder does not block forever)", () => {
     const p = pending();
     const later = decide(p.record, jobEvent(2, "queued", null, { receivedAt: clock + config.leaseMs + 10_000 }), config);
