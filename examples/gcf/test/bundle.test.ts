@@ -9,9 +9,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FirestoreServer } from "@firestore-emulator/server";
-import { signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/core/testing";
-import { freePort } from "@job-rerunner/core/testing";
+import { freePort, signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+// The adapter's emulator harness, which enforces update-time preconditions as real Firestore does.
+import { startEmulator, type Emulator } from "../../../packages/adapter-gcf/test/emulator.js";
 
 const require = createRequire(import.meta.url);
 const FF_MAIN = require.resolve("@google-cloud/functions-framework").replace(/index\.js$/, "main.js");
@@ -21,7 +21,7 @@ const SECRET = "bundle-test-secret";
 
 
 let folder: string;
-let emulator: FirestoreServer;
+let emulator: Emulator;
 let github: FakeGitHub;
 let child: ChildProcess | undefined;
 let url: string;
@@ -36,9 +36,7 @@ before(async () => {
   const bundled = spawnSync(process.execPath, [join(EXAMPLE, "build.mjs"), "--outfile", join(folder, "dist", "index.js")], { encoding: "utf8" });
   assert.equal(bundled.status, 0, bundled.stderr);
 
-  emulator = new FirestoreServer();
-  const firestorePort = await freePort();
-  await emulator.start(firestorePort);
+  emulator = await startEmulator("bundle-test");
   github = await startFakeGitHub();
 
   const port = await freePort();
@@ -51,8 +49,8 @@ before(async () => {
       GITHUB_SIGN_KEY: SECRET,
       GITHUB_TOKEN: "ghs_bundle",
       GITHUB_API_URL: github.url,
-      FIRESTORE_EMULATOR_HOST: `127.0.0.1:${firestorePort}`,
-      GOOGLE_CLOUD_PROJECT: "bundle-test",
+      FIRESTORE_EMULATOR_HOST: emulator.host,
+      GOOGLE_CLOUD_PROJECT: emulator.projectId,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -78,7 +76,7 @@ after(async () => {
     await exited;
   }
   await github?.close();
-  emulator?.stop();
+  await emulator?.stop();
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 

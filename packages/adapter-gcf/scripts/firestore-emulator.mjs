@@ -5,6 +5,8 @@
 //
 //   npm run firestore-emulator -w @job-rerunner/adapter-gcf      (port: FIRESTORE_EMULATOR_PORT, default 8181)
 import { FirestoreServer } from "@firestore-emulator/server";
+// The same fixes as the tests' emulator: update-time preconditions enforced, as on real Firestore.
+import { enforceUpdateTimePreconditions } from "../test/emulator.ts";
 
 const raw = process.env.FIRESTORE_EMULATOR_PORT ?? "8181";
 const port = Number(raw);
@@ -13,6 +15,7 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
   process.exit(1);
 }
 const server = new FirestoreServer();
+enforceUpdateTimePreconditions(server.state);
 try {
   await server.start(port);
 } catch (error) {

@@ -23,6 +23,8 @@ export function cloudLogger(options: CloudLoggerOptions = {}): Logger {
     if (RANK[entry.level] < min) return;
     const { level, msg, ...fields } = entry;
     // Our severity and message win over same-named fields, so Cloud Logging always classifies the line right.
-    write(JSON.stringify({ ...fields, severity: SEVERITY[level], message: msg, timestamp: new Date().toISOString() }));
+    // The entry's time goes in `time`, the special field that takes an RFC 3339 string: the special
+    // `timestamp` field wants {seconds, nanos}, and an ISO string there is kept as payload instead.
+    write(JSON.stringify({ ...fields, severity: SEVERITY[level], message: msg, time: new Date().toISOString() }));
   };
 }

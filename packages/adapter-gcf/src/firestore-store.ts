@@ -48,9 +48,37 @@ export function documentId(key: string): string {
   return `~${Buffer.from(key, "utf8").toString("base64url")}`;
 }
 
-/** The version token: the document's update time, exact to the nanosecond. */
-function versionOf(time: Timestamp): string {
-  return `${time.seconds}.${String(time.nanoseconds).padStart(9, "0")}`;
+/**
+ * The version token: the document's update time, exact to the nanosecond, and the expiry of the
+ * record written at that time. The expiry rides along so `put` can tell, without reading the
+ * document again, that a version belongs to a record that has expired since it was read.
+ */
+function versionOf(time: Timestamp, expiresAt: number): string {
+  return `${time.seconds}.${String(time.nanoseconds).padStart(9, "0")}@${expiresAt}`;
+}
+
+/** Timestamp's own range (years 1-9999); outside it the constructor throws. */
+const MIN_SECONDS = -62_135_596_800;
+const MAX_SECONDS = 253_402_300_799;
+
+/** The update time and expiry inside a token from `versionOf`; undefined for anything else. */
+function parseVersion(version: string): { updateTime: Timestamp; expiresAt: number } | undefined {
+  const match = /^(-?\d{1,12})\.(\d{9})@(-?\d+(?:\.\d+)?)$/.exec(version);
+  if (match === null) return undefined;
+  const seconds = Number(match[1]);
+  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) return undefined;
+  return { updateTime: new Timestamp(seconds, Number(match[2])), expiresAt: Number(match[3]) };
+}
+
+function toDocument(record: RunRecord): RunDocument {
+  return {
+    record: JSON.stringify(record),
+    expiresAt: Timestamp.fromMillis(record.expiresAt),
+    updatedAt: Timestamp.fromMillis(record.updatedAt),
+    repo: `${record.repo.owner}/${record.repo.name}`,
+    runId: record.runId,
+    attempt: record.attempt,
+  };
 }
 
 function grpcCode(error: unknown): number | undefined {
@@ -66,18 +94,25 @@ function lostRace(error: unknown): boolean {
 /**
  * Run records in Firestore, one document per run.
  *
- * Compare-and-set uses **update-time preconditions**, not transactions:
+ * Compare-and-set uses **update-time preconditions**, not transactions. Firestore checks a write's
+ * precondition and applies the write atomically on the server, and every committed write to a
+ * document gets a new, strictly later update time; so a write conditioned on update time V succeeds
+ * only if nobody wrote since V was read. That is a true compare-and-set across any number of
+ * instances, with one write RPC, no locks held and no transaction retries (the engine already
+ * re-reads and decides again on a lost race, which a server-SDK transaction would otherwise
+ * duplicate under lock contention).
+ *
+ * - "must be version V": one `update(..., { lastUpdateTime })` with the update time rebuilt from V,
+ *   no read. FAILED_PRECONDITION (written since, or deleted) or NOT_FOUND means the race was lost.
+ *   The token also carries the expiry of the record read at V: an expired record counts as absent,
+ *   so a put against a version whose record has expired is refused without any RPC, as the
+ *   contract (and MemoryStore) say; if the document changed since, the answer would be no anyway.
  * - "must not exist": `create()`, which the server refuses with ALREADY_EXISTS if the document
- *   exists; an expired document (not yet removed by the TTL policy) is overwritten with
- *   `update(..., { lastUpdateTime })` of the expired version, so two creators still race safely.
- * - "must be version V": `update(..., { lastUpdateTime: V })`. Firestore checks the precondition
- *   and applies the write atomically on the server, and every committed write to a document gets
- *   a new, strictly later update time, so a write succeeds only if nobody wrote since V was read.
- *   That is a true compare-and-set across any number of instances, with one write RPC, no
- *   locks held and no transaction retries (the engine already re-reads and decides again on a
- *   lost race, which a server-SDK transaction would otherwise duplicate under lock contention).
- * `put` reads the document first to refuse early and to apply the expiry rule (an expired record
- * counts as absent); the precondition, not that read, is what makes the write safe.
+ *   exists. Only then is the document read: a live record means no; an expired or unreadable
+ *   leftover (the TTL policy deletes within a day or so, not at once) is replaced with an
+ *   update-time precondition on the leftover's version, so two creators still race safely.
+ *
+ * So a put costs one round trip, and two only when a leftover is in the way.
  */
 export class FirestoreStore implements Store {
   readonly firestore: Firestore;
@@ -114,40 +149,43 @@ export class FirestoreStore implements Store {
 
   async get(key: string): Promise<Versioned | undefined> {
     const live = this.#live(await this.#ref(key).get());
-    return live === undefined ? undefined : { record: live.record, version: versionOf(live.updateTime) };
+    return live === undefined ? undefined : { record: live.record, version: versionOf(live.updateTime, live.record.expiresAt) };
   }
 
   async put(key: string, record: RunRecord, expectedVersion: string | undefined): Promise<boolean> {
     const ref = this.#ref(key);
-    const snapshot = await ref.get();
-    const live = this.#live(snapshot);
-    const document: RunDocument = {
-      record: JSON.stringify(record),
-      expiresAt: Timestamp.fromMillis(record.expiresAt),
-      updatedAt: Timestamp.fromMillis(record.updatedAt),
-      repo: `${record.repo.owner}/${record.repo.name}`,
-      runId: record.runId,
-      attempt: record.attempt,
-    };
+    const document = toDocument(record);
     try {
-      if (expectedVersion === undefined) {
-        if (live !== undefined) return false;
-        if (!snapshot.exists || snapshot.updateTime === undefined) {
-          await ref.create(document);
-        } else {
-          // Expired (or unreadable) leftover: replace it only if it is still the one we saw.
-          await ref.update({ ...document }, { lastUpdateTime: snapshot.updateTime });
-        }
-        return true;
-      }
-      if (live === undefined || versionOf(live.updateTime) !== expectedVersion) return false;
-      await ref.update({ ...document }, { lastUpdateTime: live.updateTime });
+      if (expectedVersion === undefined) return await this.#create(ref, document);
+      const expected = parseVersion(expectedVersion);
+      // Not a token we issued, or the record it names has expired: neither can be the live version.
+      if (expected === undefined || expected.expiresAt <= this.#now()) return false;
+      await ref.update({ ...document }, { lastUpdateTime: expected.updateTime });
       return true;
     } catch (error) {
       // Someone else wrote (or deleted) in between: the compare-and-set lost, which is an answer, not a failure.
       if (lostRace(error)) return false;
       throw error;
     }
+  }
+
+  async #create(ref: DocumentReference, document: RunDocument): Promise<boolean> {
+    try {
+      await ref.create(document);
+      return true;
+    } catch (error) {
+      if (grpcCode(error) !== ALREADY_EXISTS) throw error;
+    }
+    const snapshot = await ref.get();
+    if (this.#live(snapshot) !== undefined) return false;
+    // Deleted since create() failed (the TTL policy at work): the create can simply be tried again.
+    if (!snapshot.exists || snapshot.updateTime === undefined) {
+      await ref.create(document);
+      return true;
+    }
+    // Expired or unreadable leftover: replace it only if it is still the one we saw.
+    await ref.update({ ...document }, { lastUpdateTime: snapshot.updateTime });
+    return true;
   }
 
   async close(): Promise<void> {

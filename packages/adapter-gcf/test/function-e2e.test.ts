@@ -3,8 +3,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { createServer, type Socket } from "node:net";
 import { signBody, signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/core/testing";
-import { startEmulator, type Emulator } from "./emulator.js";
+import { freePort, startEmulator, type Emulator } from "./emulator.js";
 import { post, startFunction, type RunningFunction } from "./functions-framework.js";
 
 const SECRET = "gcf-test-secret";
@@ -150,11 +151,14 @@ describe("rerunner under functions-framework, state in Firestore", () => {
     github.rerun("ok");
   });
 
-  it("logs each delivery as a Cloud Logging structured line (severity, message)", async () => {
+  it("logs each delivery as a Cloud Logging structured line (severity, message, time)", async () => {
     const lines = fn.logs().filter((l) => l.message === "delivery");
     assert.ok(lines.length > 0, fn.stdout.join("\n"));
     for (const line of lines) {
       assert.ok(["INFO", "WARNING", "ERROR"].includes(String(line.severity)));
+      // `time` takes an RFC 3339 string; `timestamp` would need {seconds, nanos}.
+      assert.match(String(line.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.equal(line.timestamp, undefined);
       assert.equal(line.level, undefined);
       assert.equal(typeof line.status, "number");
     }
@@ -206,6 +210,37 @@ describe("rerunner under functions-framework, degraded", () => {
     const answer = await post(down.url, job(nextRun++, 1, "queued"));
     assert.equal(answer.status, 503);
     assert.match(String(answer.json?.reason), /store/);
+  });
+
+  it("503 within the deadline when Firestore accepts the connection but never answers", async () => {
+    // A store that hangs is worse than one that refuses: only the deadline ends the wait.
+    const sockets = new Set<Socket>();
+    let accepted = 0;
+    const silent = createServer((socket) => {
+      accepted++;
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => undefined);
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent.listen(port, "127.0.0.1", resolve));
+    try {
+      const deadlineMs = 1500;
+      const hung = await start({ FIRESTORE_EMULATOR_HOST: `127.0.0.1:${port}`, DEADLINE_MS: String(deadlineMs) });
+      const sent = performance.now();
+      const answer = await post(hung.url, job(nextRun++, 1, "queued"));
+      const waited = performance.now() - sent;
+      assert.equal(answer.status, 503);
+      assert.equal(answer.json?.status, 503);
+      assert.match(String(answer.json?.reason), /store did not answer before the deadline/);
+      assert.ok(accepted > 0, "the Firestore client never connected to the silent socket");
+      // A generous bound, not a speed measurement: the point is that the deadline ends the wait.
+      assert.ok(waited < deadlineMs + 5000, `answered after ${Math.round(waited)} ms`);
+      await hung.stop();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it("STORE=memory works without Firestore", async () => {
