@@ -8,7 +8,15 @@ try {
   const config = configFromEnv(process.env);
   const { store } = storeFromSpec(config.store);
   const app = createApp({ rerunner: createRerunner({ config, store }) });
-  const server = app.listen(config.port, () => console.log(`example app on http://localhost:${config.port} (webhook at /github/webhook)`));
+  // Express 5 hands a listen error (port in use, no permission) to this callback instead of throwing.
+  const server = app.listen(config.port, (error?: Error) => {
+    if (error !== undefined) {
+      const code = "code" in error ? ` (${String(error.code)})` : "";
+      console.error(`example app: could not listen on port ${config.port}${code}: ${error.message}`);
+      process.exit(1);
+    }
+    console.log(`example app on http://localhost:${config.port} (webhook at /github/webhook)`);
+  });
   const stop = (): void => {
     server.close(() => void Promise.resolve(store.close?.()).then(() => process.exit(0)));
     server.closeIdleConnections();

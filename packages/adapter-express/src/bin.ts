@@ -18,13 +18,15 @@ async function main(): Promise<void> {
     const code = typeof error === "object" && error !== null && "code" in error ? ` (${String(error.code)})` : "";
     fail(`could not start${code}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      // A second signal means "now": skip the wait for in-flight requests.
+    if (stoppingSince !== undefined) {
+      // Ctrl-C under `npm start` arrives twice at once (from the terminal, and forwarded by npm):
+      // that is one request to stop. A later signal means "now": skip the wait for in-flight requests.
+      if (Date.now() - stoppingSince < 1000) return;
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     server.logger({ level: "info", msg: "signal received", signal });
     server.close().then(
       () => process.exit(0),

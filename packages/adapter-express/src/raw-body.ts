@@ -7,8 +7,10 @@ export const DEFAULT_BODY_LIMIT = 25 * 1024 * 1024;
 export interface ParsedRequestFields {
   /** Set by express.raw(), express.text(), express.json() (parsed), or other parsers. */
   body?: unknown;
-  /** Set by Google Cloud Functions, by `keepRawBody`, and by several other hosts: the exact bytes. */
+  /** Set by Google Cloud Functions, by `keepRawBody`, and by several other hosts: the exact bytes (or their text). */
   rawBody?: unknown;
+  /** body-parser 1.x (Express 4) sets this when it takes the stream; 2.x does not. */
+  _body?: unknown;
 }
 
 export type WebhookIncomingMessage = IncomingMessage & ParsedRequestFields;
@@ -21,8 +23,8 @@ export type RawBodyResult =
   /** The client went away (or the stream failed) before the body was complete. */
   | { readonly kind: "aborted"; readonly message: string };
 
-function isBytes(value: unknown): value is Uint8Array {
-  return value instanceof Uint8Array;
+function kept(bytes: Uint8Array, limit: number): RawBodyResult {
+  return bytes.byteLength > limit ? { kind: "too-large", limit } : { kind: "ok", body: Buffer.from(bytes) };
 }
 
 /**
@@ -30,17 +32,17 @@ function isBytes(value: unknown): value is Uint8Array {
  * parsed and re-serialised would not verify. Bytes kept by an earlier parser are used as they are.
  */
 export function readRawBody(req: WebhookIncomingMessage, limit: number): Promise<RawBodyResult> {
-  if (isBytes(req.rawBody)) {
-    return Promise.resolve(req.rawBody.byteLength > limit ? { kind: "too-large", limit } : { kind: "ok", body: Buffer.from(req.rawBody) });
-  }
+  if (req.rawBody instanceof Uint8Array) return Promise.resolve(kept(req.rawBody, limit));
+  // Some hosts keep the text rather than the bytes; GitHub sends UTF-8, so encoding it back is exact.
+  if (typeof req.rawBody === "string") return Promise.resolve(kept(Buffer.from(req.rawBody, "utf8"), limit));
   // express.raw() leaves the exact bytes in req.body.
-  if (isBytes(req.body)) {
-    return Promise.resolve(req.body.byteLength > limit ? { kind: "too-large", limit } : { kind: "ok", body: Buffer.from(req.body) });
-  }
-  // Someone else read (or is reading) the stream: waiting for "end" would hang forever.
-  if (req.readableEnded || req.readableFlowing !== null || req.destroyed) {
-    return Promise.resolve({ kind: "consumed" });
-  }
+  if (req.body instanceof Uint8Array) return Promise.resolve(kept(req.body, limit));
+  // No chunk ever left the stream, yet it ended: the body was empty (express.json() "reads" an
+  // empty body this way), so its bytes are known and the signature check can answer.
+  if (req.readableEnded && !req.readableDidRead) return Promise.resolve({ kind: "ok", body: Buffer.alloc(0) });
+  // Bytes left the stream to someone else: waiting for "end" would hang or see half a body.
+  if (req.readableDidRead || req._body === true) return Promise.resolve({ kind: "consumed" });
+  if (req.destroyed) return Promise.resolve({ kind: "aborted", message: "the request stream was closed before its body was read" });
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ kind: "too-large", limit });
 
@@ -73,6 +75,9 @@ export function readRawBody(req: WebhookIncomingMessage, limit: number): Promise
     req.on("end", onEnd);
     req.on("error", onError);
     req.on("close", onClose);
+    // A middleware may have paused the stream without reading it; a "data" listener alone
+    // would not restart a paused stream.
+    req.resume();
   });
 }
 

@@ -11,6 +11,7 @@ import {
   type GitHubClient,
   type Logger,
   type LogLevel,
+  type Rerunner,
 } from "@job-rerunner/core";
 import { createWebhookHandler } from "./handler.js";
 import { storeFromSpec } from "./store-from-spec.js";
@@ -55,7 +56,20 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   const logger = jsonLogger(options.writeLog === undefined ? { level } : { level, write: options.writeLog });
   const { store, description } = storeFromSpec(config.store);
 
-  const rerunner = createRerunner({ config, store, logger, ...(options.github === undefined ? {} : { github: options.github }) });
+  const engine = createRerunner({ config, store, logger, ...(options.github === undefined ? {} : { github: options.github }) });
+  // A delivery's engine work can outlive its connection (the client gave up, or the grace period
+  // cut it): shutdown waits for these before closing the store under them.
+  const working = new Set<Promise<unknown>>();
+  const rerunner: Rerunner = {
+    ...engine,
+    handle(request) {
+      const work = engine.handle(request);
+      working.add(work);
+      const done = (): void => void working.delete(work);
+      work.then(done, done);
+      return work;
+    },
+  };
   const app = express();
   app.disable("x-powered-by");
   const webhook = createWebhookHandler({ rerunner, logger });
@@ -129,6 +143,11 @@ export async function startServer(env: Env = process.env, options: ServerOptions
         server.closeIdleConnections();
         for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
       });
+      if (working.size > 0) {
+        logger({ level: "info", msg: "shutting down: waiting for deliveries still being processed", count: working.size });
+        // Bounded: the engine answers every delivery within its deadline, whatever GitHub or the store do.
+        await Promise.allSettled(working);
+      }
       await store.close?.();
       logger({ level: "info", msg: "stopped" });
     })();

@@ -37,6 +37,14 @@ after(async () => {
   }
 });
 
+/** An Express 5 app with `middleware` mounted before the webhook at /hook; answers the hook's URL. */
+async function hookBehind(middleware: express.RequestHandler): Promise<string> {
+  const app = express();
+  app.use(middleware);
+  app.use("/hook", createWebhookHandler({ rerunner: rerunner() }));
+  return `${await listen(app)}/hook`;
+}
+
 /** Sends a body in chunks with no Content-Length (chunked encoding), as a client may. */
 function postChunked(url: string, chunks: Buffer[]): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -86,6 +94,41 @@ describe("createWebhookHandler in Express 5", () => {
     const answer = await deliver(`${url}/github/webhook`, queued());
     assert.equal(answer.status, 500);
     assert.match(answer.body.reason, /body parser.*before the webhook handler.*keepRawBody/);
+  });
+
+  it("after a middleware that only paused the stream: the body is still read, not called consumed", async () => {
+    const url = await hookBehind((req, _res, next) => {
+      req.pause();
+      next();
+    });
+    const answer = await deliver(url, queued());
+    assert.equal(answer.status, 202, answer.body.reason);
+  });
+
+  it("an empty POST behind a global express.json(): 403 for the missing signature, not a 500", async () => {
+    const answer = await deliver(await hookBehind(express.json()), { headers: { "content-type": "application/json" }, rawBody: "" });
+    assert.equal(answer.status, 403);
+    assert.match(answer.body.reason, /X-Hub-Signature-256 header is missing/);
+  });
+
+  it("after a body parser that kept the text in req.rawBody: deliveries verify", async () => {
+    const url = await hookBehind((req, _res, next) => {
+      let text = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => (text += chunk));
+      req.on("end", () => {
+        Object.assign(req, { rawBody: text });
+        next();
+      });
+    });
+    const answer = await deliver(url, queued());
+    assert.equal(answer.status, 202, answer.body.reason);
+  });
+
+  it("after express.text(): the clear 500, since text is not the bytes GitHub signed", async () => {
+    const answer = await deliver(await hookBehind(express.text({ type: "*/*" })), queued());
+    assert.equal(answer.status, 500);
+    assert.match(answer.body.reason, /body parser/);
   });
 
   it("after express.raw(): the exact bytes in req.body are used", async () => {
@@ -144,6 +187,14 @@ describe("createWebhookHandler in Express 4", () => {
     const answer = await deliver(`${await listen(plain)}/hook`, queued());
     assert.equal(answer.status, 500);
     assert.match(answer.body.reason, /body parser/);
+  });
+
+  it("an empty POST behind express.json() (body-parser 1.x sets req._body): 403 for the missing signature, not a 500", async () => {
+    const app = express4();
+    app.use(express4.json());
+    app.use("/hook", createWebhookHandler({ rerunner: rerunner() }));
+    const answer = await deliver(`${await listen(app)}/hook`, { headers: { "content-type": "application/json" }, rawBody: "" });
+    assert.equal(answer.status, 403, answer.body.reason);
   });
 });
 

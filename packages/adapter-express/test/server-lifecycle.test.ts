@@ -3,7 +3,9 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer, type Server } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/core/testing";
@@ -11,6 +13,45 @@ import { deliver, freePort, spawnBin, startBin, waitFor } from "./support.js";
 
 const SECRET = "lifecycle-secret";
 let nextRun = 82_000;
+
+/**
+ * In front of the stand-in GitHub: holds every rerun call until `release()`, then passes it on,
+ * so a test can act (SIGTERM) while the engine waits for GitHub's answer.
+ */
+async function startHoldingProxy(target: string): Promise<{ url: string; held(): number; release(): void; close(): Promise<void> }> {
+  const waiting: (() => void)[] = [];
+  let released = false;
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
+    const out = request(new URL(req.url ?? "/", target), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on("error", () => res.destroy());
+    out.end(body);
+  };
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const go = (): void => forward(req, res, Buffer.concat(chunks));
+      if (req.method === "POST" && (req.url ?? "").endsWith("/rerun-failed-jobs") && !released) waiting.push(go);
+      else go();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    held: () => waiting.length,
+    release() {
+      released = true;
+      for (const go of waiting.splice(0)) go();
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 function job(runId: number, jobId: number, action: "queued" | "completed", conclusion?: string) {
   return signedDelivery(SECRET, "workflow_job", workflowJobPayload({ runId, jobId, action, conclusion: conclusion ?? null }));
@@ -145,6 +186,71 @@ describe("server lifecycle against a stand-in GitHub", () => {
       await assert.rejects(fetch(server.url));
     } finally {
       gh.rerun("ok");
+      await server.stop();
+    }
+  });
+
+  it("SIGTERM after the client gave up: the engine's work still finishes and is recorded before the store closes", async () => {
+    const proxy = await startHoldingProxy(gh.url);
+    const file = join(cwd, "drain.sqlite");
+    // The longest deadline allowed, so the held call is released well before the engine gives up on it.
+    const env = { GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: "t", GITHUB_API_URL: proxy.url, STORE: `sqlite:${file}`, DEADLINE_MS: "9000" };
+    gh.rerun("ok");
+    const runId = nextRun++;
+    const server = await startBin(env, cwd);
+    try {
+      assert.equal((await deliver(server.url, job(runId, 1, "queued"))).status, 202);
+      const last = job(runId, 1, "completed", "failure");
+      const abandoned = request(server.url, { method: "POST", headers: last.headers });
+      abandoned.on("error", () => {});
+      abandoned.end(last.rawBody);
+      await waitFor(() => proxy.held() === 1, "the rerun call to reach GitHub");
+      // The connection is gone, so nothing but the engine's own work can hold the shutdown.
+      abandoned.destroy();
+      server.process.kill("SIGTERM");
+      await waitFor(() => server.logs().some((l) => l.msg === "shutting down: waiting for deliveries still being processed"), "shutdown to wait for the engine");
+      proxy.release();
+      assert.equal((await server.exited).code, 0);
+      const logs = server.logs();
+      const delivered = logs.findIndex((l) => l.msg === "delivery" && l.delivery === last.headers["x-github-delivery"]);
+      assert.ok(delivered >= 0, "the delivery was logged");
+      assert.equal(logs[delivered]?.status, 201, String(logs[delivered]?.reason));
+      assert.ok(delivered < logs.findIndex((l) => l.msg === "stopped"), "the delivery finished before the store closed");
+      assert.deepEqual(logs.filter((l) => l.level === "error"), []);
+      assert.equal(gh.performed(runId), 1);
+    } finally {
+      await server.stop();
+      await proxy.close();
+    }
+    // Recorded as requested: after a restart, another completion of that attempt calls nothing.
+    const again = await startBin({ ...env, GITHUB_API_URL: gh.url }, cwd);
+    try {
+      const answer = await deliver(again.url, job(runId, 1, "completed", "failure"));
+      assert.equal(answer.status, 200, answer.body.reason);
+      assert.equal(gh.rerunCalls(runId), 1);
+      assert.equal(gh.calls.filter((c) => c.method === "GET" && c.path.endsWith(`/runs/${runId}`)).length, 0);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it("LOG_LEVEL=warn: a normal delivery writes no line, a bad signature writes one warn line", async () => {
+    const server = await startBin({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "warn" }, cwd);
+    try {
+      const normal = job(nextRun++, 1, "queued");
+      assert.equal((await deliver(server.url, normal)).status, 202);
+      const forged = signedDelivery("another-secret", "workflow_job", workflowJobPayload({ runId: nextRun++, jobId: 1, action: "queued" }));
+      assert.equal((await deliver(server.url, forged)).status, 403);
+      // Lines leave in order through one pipe: once the 403's line is here, the 202's would be too.
+      await waitFor(() => server.logs().some((l) => l.delivery === forged.headers["x-github-delivery"]), "the 403's log line");
+      const lines = server.logs();
+      assert.deepEqual(lines.filter((l) => l.delivery === normal.headers["x-github-delivery"]), []);
+      const refused = lines.filter((l) => l.delivery === forged.headers["x-github-delivery"]);
+      assert.equal(refused.length, 1);
+      assert.equal(refused[0]?.level, "warn");
+      assert.equal(refused[0]?.status, 403);
+      assert.deepEqual(lines.filter((l) => l.level === "info" || l.level === "debug"), []);
+    } finally {
       await server.stop();
     }
   });

@@ -26,11 +26,12 @@ export interface Child {
 
 /** Runs src/bin.ts as `npm start` runs dist/bin.js: only the given environment, nothing inherited but PATH. */
 export function spawnBin(env: Record<string, string>, cwd: string): Child {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", TSX, BIN], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return spawnLogged(process.execPath, ["--conditions=source", "--import", TSX, BIN], { PATH: process.env.PATH ?? "", ...env }, cwd);
+}
+
+/** Spawns a command with exactly `env`, collecting its output; stdout lines that are JSON are its log. */
+export function spawnLogged(command: string, args: readonly string[], env: Record<string, string>, cwd: string): Child {
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   const stdout: string[] = [];
   const stderr: string[] = [];
   let outBuffer = "";
@@ -59,26 +60,33 @@ export interface RunningBin extends Child {
   stop(): Promise<Exit>;
 }
 
-/** Spawns the server and waits for its "listening" log line (or fails with what it printed). */
+/** Waits until `url` answers GET with 200; fails with what the child printed if it exits first. */
+export async function waitUntilServing(url: string, child: Child, timeoutMs = 60_000): Promise<void> {
+  let exit: Exit | undefined;
+  void child.exited.then((e) => (exit = e));
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (exit !== undefined) throw new Error(`exited before serving (${JSON.stringify(exit)}): ${child.stderr.join("")}${child.stdout.join("\n")}`);
+    if ((await fetch(url).catch(() => undefined))?.status === 200) return;
+    if (Date.now() > until) throw new Error(`${url} did not answer: ${child.stderr.join("")}${child.stdout.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Spawns the server and waits until it answers (or fails with what it printed). */
 export async function startBin(env: Record<string, string>, cwd: string): Promise<RunningBin> {
   const port = await freePort();
   const child = spawnBin({ PORT: String(port), ...env }, cwd);
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (child.logs().some((l) => l.msg === "listening")) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 20);
-    void child.exited.then((exit) => {
-      clearInterval(timer);
-      reject(new Error(`server exited before listening (${JSON.stringify(exit)}): ${child.stderr.join("")}${child.stdout.join("\n")}`));
-    });
-  });
-  await ready;
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilServing(url, child);
+  } catch (error) {
+    child.process.kill("SIGKILL");
+    throw error;
+  }
   return {
     ...child,
-    url: `http://127.0.0.1:${port}`,
+    url,
     async stop() {
       if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill("SIGTERM");
       return await child.exited;

@@ -1,0 +1,70 @@
+// `npm start` for real, from the repository root: npm from PATH, scripts/start.mjs building
+// dist when it is missing or stale, dist/bin.js serving. SIGTERM goes to npm, as `docker stop`
+// sends it to `CMD npm start`: the server must receive it, finish the delivery in flight, and
+// the whole command exit 0. The first run builds dist, so the test allows minutes.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { signedDelivery, workflowJobPayload } from "@job-rerunner/core/testing";
+import { freePort, spawnLogged, waitFor, waitUntilServing } from "./support.js";
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const SECRET = "npm-start-secret";
+
+/**
+ * A POST held in flight: its headers ask for "100 Continue", whose arrival proves the server has
+ * taken the request; the body goes out only when `send` is called.
+ */
+function heldPost(url: string, delivery: { headers: Record<string, string>; rawBody: string }) {
+  const req = request(url, { method: "POST", headers: { ...delivery.headers, expect: "100-continue" } });
+  const taken = new Promise<void>((resolve) => req.once("continue", resolve));
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+  });
+  req.flushHeaders();
+  return { taken, answer, send: () => req.end(delivery.rawBody) };
+}
+
+describe("npm start", () => {
+  it("builds if needed, serves, and on SIGTERM to npm finishes the delivery in flight and exits 0", { timeout: 300_000 }, async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const npm = spawnLogged(
+      "npm",
+      ["start"],
+      { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", PORT: String(port) },
+      ROOT,
+    );
+    let exited = false;
+    void npm.exited.then(() => (exited = true));
+    try {
+      // The first run builds dist, which takes a while.
+      await waitUntilServing(url, npm, 240_000);
+
+      const inFlight = heldPost(url, signedDelivery(SECRET, "workflow_job", workflowJobPayload({ runId: 64_001, jobId: 1, action: "queued" })));
+      await inFlight.taken;
+      npm.process.kill("SIGTERM");
+      await waitFor(() => npm.logs().some((l) => l.msg === "signal received" && l.signal === "SIGTERM"), "the server to receive npm's SIGTERM");
+      inFlight.send();
+      const answer = await inFlight.answer;
+      assert.equal(answer.status, 202, answer.body);
+
+      const exit = await npm.exited;
+      assert.deepEqual(exit, { code: 0, signal: null }, npm.stderr.join(""));
+      assert.ok(npm.logs().some((l) => l.msg === "stopped"), npm.stdout.join("\n"));
+      await assert.rejects(fetch(url));
+    } finally {
+      if (!exited) {
+        npm.process.kill("SIGTERM");
+        await npm.exited;
+      }
+    }
+  });
+});
