@@ -217,12 +217,18 @@ describe("settle: the outcome of the rerun call", () => {
     if (again.action.type === "rerun-failed-jobs") assert.equal(again.action.verifyFirst, true);
   });
 
-  it("a redelivery of a delivery that got 502 answers 201 once the rerun went through via another delivery", () => {
+  /** A first delivery's rerun failed (502); another delivery now drives it and holds the lease. */
+  function drivenByAnother() {
     const p = pending();
     const failed = settle(p.record, p.action, { kind: "transient", message: "boom" }, p.event, clock);
     const other = jobEvent(2, "queued", null, { receivedAt: (clock += 1000) });
     const driven = decide(failed.record, other, config);
-    assert.equal(driven.action.type, "rerun-failed-jobs");
+    if (driven.action.type !== "rerun-failed-jobs") assert.fail("the other delivery should drive the pending rerun");
+    return { p, other, driven, action: driven.action };
+  }
+
+  it("a redelivery of a delivery that got 502 answers 201 once the rerun went through via another delivery", () => {
+    const { p, other, driven } = drivenByAnother();
     if (driven.action.type !== "rerun-failed-jobs") return;
     const done = settle(driven.record!, driven.action, { kind: "accepted" }, other, clock);
     const again = decide(done.record, { ...p.event, handlerId: "h-again", receivedAt: (clock += 1000) }, config);
@@ -240,18 +246,13 @@ describe("settle: the outcome of the rerun call", () => {
   });
 
   it("a redelivery that finds the lease taken answers 202 but keeps its first answer, so it later replays the rerun's success", () => {
-    const p = pending();
-    const failed = settle(p.record, p.action, { kind: "transient", message: "boom" }, p.event, clock);
-    const other = jobEvent(2, "queued", null, { receivedAt: (clock += 1000) });
-    const driven = decide(failed.record, other, config);
-    assert.equal(driven.action.type, "rerun-failed-jobs");
-    if (driven.action.type !== "rerun-failed-jobs") return;
+    const { p, other, driven, action } = drivenByAnother();
     // While `other` holds the lease, the first delivery is redelivered.
     const blocked = decide(driven.record, { ...p.event, handlerId: "h-blocked", receivedAt: (clock += 10) }, config);
     assert.equal(blocked.status, 202);
     assert.match(blocked.reason, /another delivery/);
     assert.equal(blocked.changed, false, "the memo keeps the delivery's first answer");
-    const done = settle(driven.record!, driven.action, { kind: "accepted" }, other, clock);
+    const done = settle(driven.record!, action, { kind: "accepted" }, other, clock);
     const again = decide(done.record, { ...p.event, handlerId: "h-again", receivedAt: (clock += 1000) }, config);
     assert.equal(again.status, 201, again.reason);
   });
