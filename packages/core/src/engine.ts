@@ -94,7 +94,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error)
 export function createRerunner(options: RerunnerOptions): Rerunner {
   const { config, store } = options;
   const clock = options.clock ?? Date.now;
-  const logger = options.logger ?? jsonLogger();
+  const given = options.logger ?? jsonLogger();
+  // A logger that throws (a full disk, a closed pipe) must never cost a delivery its answer.
+  const logger: Logger = (entry) => {
+    try {
+      given(entry);
+    } catch {
+      // Nothing better to do with a log line that cannot be written.
+    }
+  };
   const maxConflicts = options.maxConflicts ?? 64;
   const github =
     options.github ??
@@ -255,7 +263,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
       try {
         logDelivery(request, outcome.response, outcome.event, started);
       } catch {
-        // A logger that throws must not cost the delivery its answer.
+        // Building the entry read the request again; if that throws, the answer still stands.
       }
       return outcome.response;
     },

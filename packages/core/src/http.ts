@@ -11,15 +11,20 @@ const HEADER_TEXT_LIMIT = 1024;
 
 /**
  * Header values must be visible ASCII: anything else (a branch or job name) and "%" itself are
- * percent-encoded, so decodeURIComponent always gives the reason back. Cut before encoding so no
- * escape is split; a lone surrogate (possible in JSON strings) becomes U+FFFD, since
+ * percent-encoded, so decodeURIComponent always gives the reason back. At most 1024 bytes are sent
+ * and no escape is split; a lone surrogate (possible in JSON strings) becomes U+FFFD, since
  * encodeURIComponent throws on it.
  */
 function headerSafe(text: string): string {
-  return text
-    .slice(0, HEADER_TEXT_LIMIT)
-    .replace(/[\ud800-\udfff]/gu, "\ufffd")
-    .replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
+  if (text.length <= HEADER_TEXT_LIMIT && /^[\x20-\x24\x26-\x7e]*$/.test(text)) return text;
+  let out = "";
+  // Code point by code point, so the limit applies to what is sent (an "é" takes 6 bytes, "%C3%A9").
+  for (const c of text.replace(/[\ud800-\udfff]/gu, "\ufffd")) {
+    const piece = /^[\x20-\x24\x26-\x7e]$/.test(c) ? c : encodeURIComponent(c);
+    if (out.length + piece.length > HEADER_TEXT_LIMIT) break;
+    out += piece;
+  }
+  return out;
 }
 
 /**
