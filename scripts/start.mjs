@@ -36,6 +36,17 @@ function fail(message) {
   process.exit(1);
 }
 
+/** Whether any process of the build's process group is still running (POSIX; false on Windows). */
+function groupAlive(pid) {
+  if (process.platform === "win32" || pid === undefined) return false;
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the package's own build script; its output is shown only if it fails. */
 function build(pkg) {
   // Under npm, npm_execpath is the npm that started us; run directly, the npm on PATH.
@@ -45,6 +56,8 @@ function build(pkg) {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     shell: !npmCli && process.platform === "win32",
+    // Its own process group, so a stop reaches the build tool under npm too.
+    detached: process.platform !== "win32",
   });
   let output = "";
   child.stdout.setEncoding("utf8").on("data", (chunk) => (output += chunk));
@@ -52,18 +65,38 @@ function build(pkg) {
   // Stopped mid-build: nothing is serving yet, so stopping is clean; a half-written dist is
   // removed so the next start does not take it for a fresh one.
   const stopBuild = () => {
-    child.kill("SIGTERM");
-    rmSync(join(pkg.dir, "dist"), { recursive: true, force: true });
-    process.stderr.write("job-rerunner: stopped while building; the next start builds again\n");
-    process.exit(0);
+    try {
+      if (process.platform === "win32") child.kill("SIGTERM");
+      else process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    // Only once the build has stopped writing can its half-written dist be removed for good.
+    const removeAndExit = async () => {
+      // npm exits first; the build tool and its workers (same process group) may still be writing.
+      for (let waited = 0; waited < 5000 && groupAlive(child.pid); waited += 50) await new Promise((r) => setTimeout(r, 50));
+      rmSync(join(pkg.dir, "dist"), { recursive: true, force: true });
+      process.stderr.write("job-rerunner: stopped while building; the next start builds again\n");
+      process.exit(0);
+    };
+    if (child.exitCode !== null || child.signalCode !== null) void removeAndExit();
+    else child.once("exit", () => void removeAndExit());
   };
-  process.once("SIGTERM", stopBuild);
-  process.once("SIGINT", stopBuild);
+  let stopping = false;
+  // npm forwards a terminal's Ctrl-C as a second SIGINT: one stop is enough.
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    stopBuild();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   return new Promise((resolve) => {
     child.once("error", (error) => fail(`could not run npm to build ${pkg.name}: ${error.message}`));
     child.once("exit", (code, signal) => {
-      process.off("SIGTERM", stopBuild);
-      process.off("SIGINT", stopBuild);
+      if (stopping) return;
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
       if (code !== 0) {
         process.stderr.write(output);
         fail(`building ${pkg.name} failed (${signal ?? `exit code ${code}`})`);

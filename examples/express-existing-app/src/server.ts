@@ -17,12 +17,17 @@ try {
     }
     console.log(`example app on http://localhost:${config.port} (webhook at /github/webhook)`);
   });
+  let stopping = false;
   const stop = (): void => {
+    // npm forwards a terminal's Ctrl-C as a second SIGINT: one stop is enough, and a second
+    // signal must not kill the process before in-flight deliveries are answered.
+    if (stopping) return;
+    stopping = true;
     server.close(() => void Promise.resolve(store.close?.()).then(() => process.exit(0)));
     server.closeIdleConnections();
   };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);

@@ -7,6 +7,7 @@ import {
   createRerunner,
   jsonLogger,
   parseLogLevel,
+  toHttpResponse,
   type Env,
   type GitHubClient,
   type Logger,
@@ -70,37 +71,40 @@ export async function startServer(env: Env = process.env, options: ServerOptions
       return work;
     },
   };
+  const webhook = createWebhookHandler({ rerunner, logger });
+  /** The last resort for a request that failed outside the engine: JSON, never a stack trace. */
+  const failed = (res: ServerResponse, error: unknown, status: number): void => {
+    logger({ level: "error", msg: "request failed", status, error: error instanceof Error ? error.message : String(error) });
+    if (res.headersSent) return;
+    const reason = status === 500 ? "internal error" : "bad request";
+    const http = toHttpResponse({ status, body: { status, action: "none", reason, delivery: null, run: null } });
+    res.writeHead(http.status, http.headers);
+    res.end(http.body);
+  };
+  // Everything but the webhook path: a JSON 404, and JSON for any error.
   const app = express();
   app.disable("x-powered-by");
-  const webhook = createWebhookHandler({ rerunner, logger });
-  app.all("/", webhook);
   app.use((req: express.Request, res: express.Response) => {
     res.status(404).json({ status: 404, action: "none", reason: `nothing at ${req.method} ${req.path}: the webhook is POST /`, delivery: null, run: null });
   });
   // Express's default error page is HTML with a stack trace in development; answer JSON instead.
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number" && error.status >= 400 && error.status < 600 ? error.status : 500;
-    logger({ level: "error", msg: "request failed", status, error: error instanceof Error ? error.message : String(error) });
-    if (!res.headersSent) res.status(status).json({ status, action: "none", reason: status === 500 ? "internal error" : "bad request", delivery: null, run: null });
+    failed(res, error, status);
   });
 
   // Deliveries skip Express: its per-request setup and router cost about as much CPU as the
   // whole engine (see BENCHMARKS.md), and the webhook handler needs none of it (it answers
   // every method on "/" itself and never calls next). Only the exact path "/" (with or
-  // without a query) takes this way; everything else still goes through the app above.
+  // without a query) takes this way; everything else goes through the app above.
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "";
     if (url === "/" || url.startsWith("/?")) {
       try {
         webhook(req, res);
       } catch (error) {
-        // Not expected (the handler catches its own errors); answered like the app's error handler.
-        logger({ level: "error", msg: "request failed", status: 500, error: error instanceof Error ? error.message : String(error) });
-        if (!res.headersSent) {
-          const text = JSON.stringify({ status: 500, action: "none", reason: "internal error", delivery: null, run: null });
-          res.writeHead(500, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
-          res.end(text);
-        }
+        // Not expected: the handler catches its own errors.
+        failed(res, error, 500);
       }
       return;
     }

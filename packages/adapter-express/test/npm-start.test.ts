@@ -8,7 +8,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { signedDelivery, workflowJobPayload } from "@job-rerunner/core/testing";
-import { freePort, spawnLogged, waitFor, waitUntilServing } from "./support.js";
+import { spawnLogged, waitFor, waitUntilServing } from "./support.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const SECRET = "npm-start-secret";
@@ -34,19 +34,23 @@ function heldPost(url: string, delivery: { headers: Record<string, string>; rawB
 
 describe("npm start", () => {
   it("builds if needed, serves, and on SIGTERM to npm finishes the delivery in flight and exits 0", { timeout: 300_000 }, async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    // PORT=0: the port is picked when the server listens, after a build that may take minutes,
+    // so no other test can take it meanwhile; the "listening" line says which it is.
     const npm = spawnLogged(
       "npm",
       ["start"],
-      { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", PORT: String(port) },
+      { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", PORT: "0" },
       ROOT,
     );
     let exited = false;
     void npm.exited.then(() => (exited = true));
     try {
       // The first run builds dist, which takes a while.
-      await waitUntilServing(url, npm, 240_000);
+      await waitFor(() => exited || npm.logs().some((l) => l.msg === "listening"), "the server to listen", 240_000);
+      const port = npm.logs().find((l) => l.msg === "listening")?.port;
+      assert.equal(typeof port, "number", `no "listening" line: ${npm.stderr.join("")}${npm.stdout.join("\n")}`);
+      const url = `http://127.0.0.1:${String(port)}`;
+      await waitUntilServing(url, npm);
 
       const inFlight = heldPost(url, signedDelivery(SECRET, "workflow_job", workflowJobPayload({ runId: 64_001, jobId: 1, action: "queued" })));
       await inFlight.taken;

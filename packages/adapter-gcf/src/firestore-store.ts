@@ -63,7 +63,8 @@ const MAX_SECONDS = 253_402_300_799;
 
 /** The update time and expiry inside a token from `versionOf`; undefined for anything else. */
 function parseVersion(version: string): { updateTime: Timestamp; expiresAt: number } | undefined {
-  const match = /^(-?\d{1,12})\.(\d{9})@(-?\d+(?:\.\d+)?)$/.exec(version);
+  // Firestore keeps update times to the microsecond and refuses a precondition finer than that.
+  const match = /^(-?\d{1,12})\.(\d{6}000)@(-?\d+(?:\.\d+)?)$/.exec(version);
   if (match === null) return undefined;
   const seconds = Number(match[1]);
   if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) return undefined;

@@ -146,7 +146,8 @@ export function configFromEnv(env: Env = process.env): Config {
     workflows: workflowsAll ? null : new Set(workflows),
     githubApiUrl: url(env, "GITHUB_API_URL", DEFAULTS.githubApiUrl),
     dryRun,
-    port: integer(env, "PORT", DEFAULTS.port, 1, 65535),
+    // 0 lets the system pick a free port (the "listening" log line says which).
+    port: integer(env, "PORT", DEFAULTS.port, 0, 65535),
     store: storeSpec(env),
     recordTtlMs: integer(env, "RECORD_TTL_DAYS", DEFAULTS.recordTtlDays, 1, 400) * 86_400_000,
     // GitHub gives up after 10 s, counted from its side: leave it time to connect and read the answer.

@@ -66,7 +66,8 @@ describe("configFromEnv", () => {
 
   it("names the variable and what it expects for bad values", () => {
     for (const value of ["abc", "0", "-1", "1.5", "101"]) expectConfigError({ ...base, RUN_ATTEMPTS: value }, "RUN_ATTEMPTS", /whole number from 1 to 100/);
-    expectConfigError({ ...base, PORT: "70000" }, "PORT", /1 to 65535/);
+    expectConfigError({ ...base, PORT: "70000" }, "PORT", /0 to 65535/);
+    assert.equal(configFromEnv({ ...base, PORT: "0" }).port, 0);
     expectConfigError({ ...base, DRY_RUN: "maybe" }, "DRY_RUN", /true or false/);
     expectConfigError({ ...base, GITHUB_API_URL: "not a url" }, "GITHUB_API_URL", /http/);
     expectConfigError({ ...base, GITHUB_API_URL: "ftp://x" }, "GITHUB_API_URL", /http/);
