@@ -62,32 +62,26 @@ function build(pkg) {
   let output = "";
   child.stdout.setEncoding("utf8").on("data", (chunk) => (output += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk) => (output += chunk));
-  // Stopped mid-build: nothing is serving yet, so stopping is clean; a half-written dist is
-  // removed so the next start does not take it for a fresh one.
-  const stopBuild = () => {
+  // Stopped mid-build: nothing is serving yet, so stopping is clean; the half-written dist is
+  // removed so the next start does not take it for a fresh one. npm forwards a terminal's
+  // Ctrl-C as a second SIGINT: one stop is enough.
+  let stopping = false;
+  const onSignal = async () => {
+    if (stopping) return;
+    stopping = true;
     try {
       if (process.platform === "win32") child.kill("SIGTERM");
       else process.kill(-child.pid, "SIGTERM");
     } catch {
       // Already gone.
     }
-    // Only once the build has stopped writing can its half-written dist be removed for good.
-    const removeAndExit = async () => {
-      // npm exits first; the build tool and its workers (same process group) may still be writing.
-      for (let waited = 0; waited < 5000 && groupAlive(child.pid); waited += 50) await new Promise((r) => setTimeout(r, 50));
-      rmSync(join(pkg.dir, "dist"), { recursive: true, force: true });
-      process.stderr.write("job-rerunner: stopped while building; the next start builds again\n");
-      process.exit(0);
-    };
-    if (child.exitCode !== null || child.signalCode !== null) void removeAndExit();
-    else child.once("exit", () => void removeAndExit());
-  };
-  let stopping = false;
-  // npm forwards a terminal's Ctrl-C as a second SIGINT: one stop is enough.
-  const onSignal = () => {
-    if (stopping) return;
-    stopping = true;
-    stopBuild();
+    // npm exits first; the build tool and its workers (same process group) may still be writing.
+    for (let waited = 0; waited < 5000 && ((child.exitCode === null && child.signalCode === null) || groupAlive(child.pid)); waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    rmSync(join(pkg.dir, "dist"), { recursive: true, force: true });
+    process.stderr.write("job-rerunner: stopped while building; the next start builds again\n");
+    process.exit(0);
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);

@@ -50,6 +50,8 @@ export interface Rerunner {
 class StoreUnavailable extends Error {}
 
 function header(headers: Readonly<Record<string, HeaderValue>>, name: string): string | null {
+  // An embedder's bug (no headers object at all) must still get a clear answer, not a throw.
+  if (typeof headers !== "object" || headers === null) return null;
   const value = headers[name];
   const first = typeof value === "string" ? value : value?.[0];
   return first === undefined || first === "" ? null : first;
@@ -256,15 +258,10 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
         started = clock();
         outcome = await processDelivery(request, started, randomUUID());
       } catch (error) {
-        // Nothing above should throw (a broken clock, headers that are not an object?); if it
-        // does, the answer is still a clear 503, never a rejected promise an adapter turns into a 500.
+        // Nothing above should throw (a broken injected clock?); if it does, the answer is still a clear 503, never a rejected promise an adapter turns into a 500.
         outcome = { response: internalError(request, error) };
       }
-      try {
-        logDelivery(request, outcome.response, outcome.event, started);
-      } catch {
-        // Building the entry read the request again; if that throws, the answer still stands.
-      }
+      logDelivery(request, outcome.response, outcome.event, started);
       return outcome.response;
     },
   };
@@ -272,12 +269,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
 
 function internalError(request: WebhookRequest, error: unknown): WebhookResponse {
   const status = 503;
-  let delivery: string | null = null;
-  try {
-    delivery = header(request.headers, "x-github-delivery");
-  } catch {
-    // The headers themselves are what failed.
-  }
+  const delivery = header(request.headers, "x-github-delivery");
   const reason = `internal error: ${error instanceof Error ? error.message : String(error)}`;
   return { status, body: { status, action: "none", reason, delivery, run: null } };
 }

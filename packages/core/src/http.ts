@@ -8,6 +8,10 @@ export interface HttpResponse {
 }
 
 const HEADER_TEXT_LIMIT = 1024;
+/** Visible ASCII but "%", which would make a literal "%" undecodable. */
+const SENT_AS_IS = "[\\x20-\\x24\\x26-\\x7e]";
+const ALL_AS_IS = new RegExp(`^${SENT_AS_IS}*$`);
+const ONE_AS_IS = new RegExp(`^${SENT_AS_IS}$`, "u");
 
 /**
  * Header values must be visible ASCII: anything else (a branch or job name) and "%" itself are
@@ -16,11 +20,11 @@ const HEADER_TEXT_LIMIT = 1024;
  * encodeURIComponent throws on it.
  */
 function headerSafe(text: string): string {
-  if (text.length <= HEADER_TEXT_LIMIT && /^[\x20-\x24\x26-\x7e]*$/.test(text)) return text;
+  if (text.length <= HEADER_TEXT_LIMIT && ALL_AS_IS.test(text)) return text;
   let out = "";
   // Code point by code point, so the limit applies to what is sent (an "é" takes 6 bytes, "%C3%A9").
   for (const c of text.replace(/[\ud800-\udfff]/gu, "\ufffd")) {
-    const piece = /^[\x20-\x24\x26-\x7e]$/.test(c) ? c : encodeURIComponent(c);
+    const piece = ONE_AS_IS.test(c) ? c : encodeURIComponent(c);
     if (out.length + piece.length > HEADER_TEXT_LIMIT) break;
     out += piece;
   }
