@@ -23,7 +23,11 @@ export interface Config {
   readonly recordTtlMs: number;
   /** `handle` answers within this many milliseconds, whatever GitHub or the store do. */
   readonly deadlineMs: number;
-  /** How long a pending rerun's holder may take before another delivery may drive it. */
+  /**
+   * How long a pending rerun's holder may take before another driver may take it over: the
+   * holder answers within its deadline, so a little more than that (a dead holder's rerun is
+   * picked up seconds later, not half a minute).
+   */
   readonly leaseMs: number;
 }
 
@@ -38,8 +42,10 @@ export const DEFAULTS = {
   // GitHub allows a rerun for 30 days; keep the record a little longer than that.
   recordTtlDays: 31,
   deadlineMs: 8000,
-  leaseMs: 30_000,
 } as const;
+
+/** Margin of a lease past the holder's deadline: its last store write may still be landing. */
+export const LEASE_MARGIN_MS = 2000;
 
 const BOOLEAN_TRUE = new Set(["1", "true", "yes", "on"]);
 const BOOLEAN_FALSE = new Set(["", "0", "false", "no", "off"]);
@@ -134,6 +140,8 @@ export function configFromEnv(env: Env = process.env): Config {
   if (conclusions.length === 0) {
     throw new ConfigError("RERUN_CONCLUSIONS", `must name at least one of ${knownConclusions.join(", ")}`);
   }
+  // GitHub gives up after 10 s, counted from its side: leave it time to connect and read the answer.
+  const deadlineMs = integer(env, "DEADLINE_MS", DEFAULTS.deadlineMs, 100, 9_000);
   const workflows = list(env.RERUN_WORKFLOWS);
   const workflowsAll = workflows.length === 0 || (workflows.length === 1 && workflows[0]?.toLowerCase() === "all");
   return {
@@ -150,9 +158,8 @@ export function configFromEnv(env: Env = process.env): Config {
     port: integer(env, "PORT", DEFAULTS.port, 0, 65535),
     store: storeSpec(env),
     recordTtlMs: integer(env, "RECORD_TTL_DAYS", DEFAULTS.recordTtlDays, 1, 400) * 86_400_000,
-    // GitHub gives up after 10 s, counted from its side: leave it time to connect and read the answer.
-    deadlineMs: integer(env, "DEADLINE_MS", DEFAULTS.deadlineMs, 100, 9_000),
-    leaseMs: DEFAULTS.leaseMs,
+    deadlineMs,
+    leaseMs: deadlineMs + LEASE_MARGIN_MS,
   };
 }
 

@@ -1,5 +1,5 @@
-import { Octokit } from "@octokit/rest";
 import type { Logger } from "./log.js";
+import { createOctokit, type OctokitOptions } from "./octokit.js";
 
 export interface RunRef {
   readonly owner: string;
@@ -29,15 +29,13 @@ export interface GitHubClient {
   getRun(run: RunRef, signal: AbortSignal): Promise<RunReadResult>;
 }
 
-export const USER_AGENT = "job-rerunner/0.1.0 (+https://www.npmjs.com/package/@job-rerunner/core)";
-
-interface HttpErrorShape {
+export interface HttpErrorShape {
   status?: unknown;
   message?: unknown;
   response?: { data?: unknown; headers?: Record<string, string | number | undefined> };
 }
 
-function describe(error: unknown): { status: number | null; message: string; headers: Record<string, string | number | undefined> } {
+export function describe(error: unknown): { status: number | null; message: string; headers: Record<string, string | number | undefined> } {
   const e = (typeof error === "object" && error !== null ? error : {}) as HttpErrorShape;
   const data = e.response?.data;
   const apiMessage =
@@ -71,13 +69,8 @@ export function classifyRerunError(error: unknown): RerunCallResult {
 }
 
 /** The GitHub client on @octokit/rest. No automatic retries: a rerun POST is never repeated blindly. */
-export function createOctokitClient(options: { token: string; baseUrl: string; userAgent?: string }): GitHubClient {
-  const octokit = new Octokit({
-    auth: options.token,
-    baseUrl: options.baseUrl,
-    userAgent: options.userAgent ?? USER_AGENT,
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-  });
+export function createOctokitClient(options: OctokitOptions): GitHubClient {
+  const octokit = createOctokit(options);
   return {
     async rerunFailedJobs(run, signal) {
       try {

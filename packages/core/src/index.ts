@@ -25,7 +25,6 @@ export {
   createOctokitClient,
   createDryRunClient,
   classifyRerunError,
-  USER_AGENT,
   type GitHubClient,
   type RunRef,
   type RerunCallResult,
@@ -40,4 +39,5 @@ export {
   type ResponseBody,
   type HeaderValue,
 } from "./engine.js";
+export { createOctokit, USER_AGENT, type OctokitOptions } from "./octokit.js";
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";

@@ -284,7 +284,7 @@ export function runArbitrary(options: RunArbitraryOptions = {}): fc.Arbitrary<Ge
     orderChoice === "mixed" ? fc.constantFrom<RunOrder>("in-order", "attempts-in-order", "any") : fc.constant(orderChoice);
   const gap = fc.oneof(
     { weight: 9, arbitrary: fc.integer({ min: minGap, max: 5_000 }) },
-    // Long enough for a rerun lease (30 s by default) to expire.
+    // Long enough for a rerun lease (the deadline plus a margin) to expire.
     { weight: 1, arbitrary: fc.integer({ min: 5_000, max: 120_000 }) },
   );
 
