@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import type { RunRecord, Store, Versioned } from "@job-rerunner/core";
+import { pendingUntil, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
 
 export interface SqliteStoreOptions {
   /** Epoch milliseconds; injectable for tests. */
@@ -18,6 +18,14 @@ export interface SqliteStoreOptions {
 interface WriteParams {
   readonly key: string;
   readonly record: string;
+  readonly expiresAt: number;
+  readonly now: number;
+  readonly pendingUntil: number | null;
+}
+
+interface DocParams {
+  readonly key: string;
+  readonly value: string;
   readonly expiresAt: number;
   readonly now: number;
 }
@@ -40,6 +48,11 @@ export class SqliteStore implements Store {
   readonly #insert: Database.Statement<[WriteParams]>;
   readonly #update: Database.Statement<[WriteParams & { readonly version: number }]>;
   readonly #sweep: Database.Statement<[number]>;
+  readonly #sweepDocs: Database.Statement<[number]>;
+  readonly #selectDoc: Database.Statement<[string, number], { version: number; value: string }>;
+  readonly #insertDoc: Database.Statement<[DocParams]>;
+  readonly #updateDoc: Database.Statement<[DocParams & { readonly version: number }]>;
+  readonly #pending: Database.Statement<[number, number, number], { key: string }>;
   readonly #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -60,22 +73,50 @@ export class SqliteStore implements Store {
         expires_at INTEGER NOT NULL
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS run_records_expires_at ON run_records (expires_at);
+      CREATE TABLE IF NOT EXISTS docs (
+        key        TEXT    PRIMARY KEY,
+        version    INTEGER NOT NULL,
+        value      TEXT    NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
     `);
+    // Files from before listPending have no pending_until column: add it (NULL: nothing pending).
+    const columns = this.#db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('run_records')").all();
+    if (!columns.some((c) => c.name === "pending_until")) {
+      this.#db.exec("ALTER TABLE run_records ADD COLUMN pending_until INTEGER");
+    }
+    this.#db.exec("CREATE INDEX IF NOT EXISTS run_records_pending_until ON run_records (pending_until) WHERE pending_until IS NOT NULL");
     this.#select = this.#db.prepare<[string, number], Row>(
       "SELECT version, record FROM run_records WHERE key = ? AND expires_at > ?",
     );
     // Create, or replace an expired row. The version keeps counting up over an expired row, so
     // a version token read before the expiry can never match the new record.
     this.#insert = this.#db.prepare<[WriteParams]>(`
-      INSERT INTO run_records (key, version, record, expires_at) VALUES (@key, 1, @record, @expiresAt)
-      ON CONFLICT (key) DO UPDATE SET version = version + 1, record = excluded.record, expires_at = excluded.expires_at
+      INSERT INTO run_records (key, version, record, expires_at, pending_until) VALUES (@key, 1, @record, @expiresAt, @pendingUntil)
+      ON CONFLICT (key) DO UPDATE SET version = version + 1, record = excluded.record, expires_at = excluded.expires_at, pending_until = excluded.pending_until
       WHERE run_records.expires_at <= @now
     `);
     this.#update = this.#db.prepare<[WriteParams & { readonly version: number }]>(`
-      UPDATE run_records SET version = version + 1, record = @record, expires_at = @expiresAt
+      UPDATE run_records SET version = version + 1, record = @record, expires_at = @expiresAt, pending_until = @pendingUntil
       WHERE key = @key AND version = @version AND expires_at > @now
     `);
     this.#sweep = this.#db.prepare<[number]>("DELETE FROM run_records WHERE expires_at <= ?");
+    this.#sweepDocs = this.#db.prepare<[number]>("DELETE FROM docs WHERE expires_at <= ?");
+    this.#selectDoc = this.#db.prepare<[string, number], { version: number; value: string }>(
+      "SELECT version, value FROM docs WHERE key = ? AND expires_at > ?",
+    );
+    this.#insertDoc = this.#db.prepare<[DocParams]>(`
+      INSERT INTO docs (key, version, value, expires_at) VALUES (@key, 1, @value, @expiresAt)
+      ON CONFLICT (key) DO UPDATE SET version = version + 1, value = excluded.value, expires_at = excluded.expires_at
+      WHERE docs.expires_at <= @now
+    `);
+    this.#updateDoc = this.#db.prepare<[DocParams & { readonly version: number }]>(`
+      UPDATE docs SET version = version + 1, value = @value, expires_at = @expiresAt
+      WHERE key = @key AND version = @version AND expires_at > @now
+    `);
+    this.#pending = this.#db.prepare<[number, number, number], { key: string }>(
+      "SELECT key FROM run_records WHERE pending_until IS NOT NULL AND pending_until <= ? AND expires_at > ? ORDER BY pending_until LIMIT ?",
+    );
     this.sweep();
     const every = options.sweepIntervalMs ?? 3_600_000;
     if (every > 0) {
@@ -98,16 +139,34 @@ export class SqliteStore implements Store {
   }
 
   async put(key: string, record: RunRecord, expectedVersion: string | undefined): Promise<boolean> {
-    const params: WriteParams = { key, record: JSON.stringify(record), expiresAt: record.expiresAt, now: this.#now() };
+    const params: WriteParams = { key, record: JSON.stringify(record), expiresAt: record.expiresAt, now: this.#now(), pendingUntil: pendingUntil(record) };
     if (expectedVersion === undefined) return this.#insert.run(params).changes === 1;
     // A token we never handed out cannot match any row.
     if (!/^\d{1,15}$/.test(expectedVersion)) return false;
     return this.#update.run({ ...params, version: Number(expectedVersion) }).changes === 1;
   }
 
+  async getDoc(key: string): Promise<VersionedDoc | undefined> {
+    const row = this.#selectDoc.get(key, this.#now());
+    if (row === undefined) return undefined;
+    return { value: JSON.parse(row.value) as JsonValue, version: String(row.version) };
+  }
+
+  async putDoc(key: string, value: JsonValue, expectedVersion: string | undefined, expiresAt: number): Promise<boolean> {
+    const params: DocParams = { key, value: JSON.stringify(value), expiresAt, now: this.#now() };
+    if (expectedVersion === undefined) return this.#insertDoc.run(params).changes === 1;
+    if (!/^\d{1,15}$/.test(expectedVersion)) return false;
+    return this.#updateDoc.run({ ...params, version: Number(expectedVersion) }).changes === 1;
+  }
+
+  async listPending(now: number, limit: number): Promise<string[]> {
+    return this.#pending.all(now, this.#now(), Math.max(0, Math.floor(limit))).map((row) => row.key);
+  }
+
   /** Deletes expired rows (also done at open and every sweepIntervalMs); returns how many. */
   sweep(): number {
-    return this.#sweep.run(this.#now()).changes;
+    const now = this.#now();
+    return this.#sweep.run(now).changes + this.#sweepDocs.run(now).changes;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { Firestore, Timestamp, type DocumentReference, type DocumentSnapshot, type Settings } from "@google-cloud/firestore";
-import type { RunRecord, Store, Versioned } from "@job-rerunner/core";
+import { pendingUntil, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
 
 /** Collection used when none is configured (FIRESTORE_COLLECTION). */
 export const DEFAULT_COLLECTION = "job-rerunner-runs";
@@ -33,6 +33,14 @@ interface RunDocument {
   readonly repo: string;
   readonly runId: number;
   readonly attempt: number;
+  /** Lease end of a pending rerun (null when none): `listPending` queries on it. */
+  readonly pendingUntil: number | null;
+}
+
+/** A small document (sweep cursor, lease): the value as JSON text, with its expiry. */
+interface SmallDocument {
+  readonly value: string;
+  readonly expiresAt: Timestamp;
 }
 
 /** Firestore document ids may not contain "/", be "." or "..", or look like `__x__`; keep them short too. */
@@ -46,6 +54,11 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,200}$/;
 export function documentId(key: string): string {
   if (SAFE_ID.test(key) && !/^__.*__$/.test(key)) return key;
   return `~${Buffer.from(key, "utf8").toString("base64url")}`;
+}
+
+/** The store key a document id stands for: `documentId` reversed. */
+export function keyOf(id: string): string {
+  return id.startsWith("~") ? Buffer.from(id.slice(1), "base64url").toString("utf8") : id;
 }
 
 /**
@@ -79,6 +92,7 @@ function toDocument(record: RunRecord): RunDocument {
     repo: `${record.repo.owner}/${record.repo.name}`,
     runId: record.runId,
     attempt: record.attempt,
+    pendingUntil: pendingUntil(record),
   };
 }
 
@@ -154,10 +168,56 @@ export class FirestoreStore implements Store {
   }
 
   async put(key: string, record: RunRecord, expectedVersion: string | undefined): Promise<boolean> {
-    const ref = this.#ref(key);
-    const document = toDocument(record);
+    return this.#compareAndSet(this.#ref(key), toDocument(record), expectedVersion, (snapshot) => this.#live(snapshot) !== undefined);
+  }
+
+  async getDoc(key: string): Promise<VersionedDoc | undefined> {
+    const live = this.#liveDoc(await this.#docRef(key).get());
+    return live === undefined ? undefined : { value: live.value, version: versionOf(live.updateTime, live.expiresAt) };
+  }
+
+  async putDoc(key: string, value: JsonValue, expectedVersion: string | undefined, expiresAt: number): Promise<boolean> {
+    const document: SmallDocument = { value: JSON.stringify(value), expiresAt: Timestamp.fromMillis(expiresAt) };
+    return this.#compareAndSet(this.#docRef(key), document, expectedVersion, (snapshot) => this.#liveDoc(snapshot) !== undefined);
+  }
+
+  async listPending(now: number, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    const query = this.firestore.collection(this.collection).where("pendingUntil", "<=", now).orderBy("pendingUntil").limit(Math.floor(limit));
+    const snapshot = await query.get();
+    const keys: string[] = [];
+    for (const doc of snapshot.docs) {
+      const live = this.#live(doc);
+      if (live !== undefined) keys.push(keyOf(doc.id));
+    }
+    return keys;
+  }
+
+  #docRef(key: string): DocumentReference {
+    return this.firestore.collection(`${this.collection}-docs`).doc(documentId(key));
+  }
+
+  #liveDoc(snapshot: DocumentSnapshot): { value: JsonValue; updateTime: Timestamp; expiresAt: number } | undefined {
+    if (!snapshot.exists || snapshot.updateTime === undefined) return undefined;
+    const data = snapshot.data() as Partial<SmallDocument> | undefined;
+    if (typeof data?.value !== "string" || !(data.expiresAt instanceof Timestamp)) return undefined;
+    const expiresAt = data.expiresAt.toMillis();
+    if (expiresAt <= this.#now()) return undefined;
     try {
-      if (expectedVersion === undefined) return await this.#create(ref, document);
+      return { value: JSON.parse(data.value) as JsonValue, updateTime: snapshot.updateTime, expiresAt };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #compareAndSet(
+    ref: DocumentReference,
+    document: RunDocument | SmallDocument,
+    expectedVersion: string | undefined,
+    isLive: (snapshot: DocumentSnapshot) => boolean,
+  ): Promise<boolean> {
+    try {
+      if (expectedVersion === undefined) return await this.#create(ref, document, isLive);
       const expected = parseVersion(expectedVersion);
       // Not a token we issued, or the record it names has expired: neither can be the live version.
       if (expected === undefined || expected.expiresAt <= this.#now()) return false;
@@ -170,7 +230,7 @@ export class FirestoreStore implements Store {
     }
   }
 
-  async #create(ref: DocumentReference, document: RunDocument): Promise<boolean> {
+  async #create(ref: DocumentReference, document: RunDocument | SmallDocument, isLive: (snapshot: DocumentSnapshot) => boolean): Promise<boolean> {
     try {
       await ref.create(document);
       return true;
@@ -178,7 +238,7 @@ export class FirestoreStore implements Store {
       if (grpcCode(error) !== ALREADY_EXISTS) throw error;
     }
     const snapshot = await ref.get();
-    if (this.#live(snapshot) !== undefined) return false;
+    if (isLive(snapshot)) return false;
     // Deleted since create() failed (the TTL policy at work): the create can simply be tried again.
     if (!snapshot.exists || snapshot.updateTime === undefined) {
       await ref.create(document);

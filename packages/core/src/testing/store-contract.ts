@@ -131,6 +131,61 @@ export function storeContract(
       assert.deepEqual((await store.get(key))?.record, record);
     });
 
+    it("documents: create, read, compare-and-set, separate from run records", async () => {
+      const key = freshKey();
+      const later = Date.now() + 3_600_000;
+      assert.equal(await store.getDoc(key), undefined);
+      assert.equal(await store.putDoc(key, { cursor: "2026-01-01T00:00:00Z", etag: 'W/"abc"', n: 1 }, undefined, later), true);
+      assert.equal(await store.putDoc(key, { n: 2 }, undefined, later), false, "a second create is refused");
+      const first = await store.getDoc(key);
+      assert.ok(first);
+      assert.deepEqual(first.value, { cursor: "2026-01-01T00:00:00Z", etag: 'W/"abc"', n: 1 });
+      assert.equal(await store.get(key), undefined, "a document is not a run record");
+      assert.equal(await store.putDoc(key, { n: 2 }, first.version, later), true);
+      assert.equal(await store.putDoc(key, { n: 3 }, first.version, later), false, "a stale version is refused");
+      assert.deepEqual((await store.getDoc(key))?.value, { n: 2 });
+      assert.equal(await store.putDoc(freshKey(), { n: 1 }, "1", later), false, "a version on a missing document is refused");
+      // A run record under the same key does not disturb the document.
+      assert.equal(await store.put(key, sampleRecord(), undefined), true);
+      assert.deepEqual((await store.getDoc(key))?.value, { n: 2 });
+    });
+
+    it("documents: an expired document reads as absent and can be created again", async () => {
+      const key = freshKey();
+      assert.equal(await store.putDoc(key, ["a"], undefined, Date.now() - 1000), true);
+      assert.equal(await store.getDoc(key), undefined);
+      assert.equal(await store.putDoc(key, ["b"], undefined, Date.now() + 60_000), true);
+      assert.deepEqual((await store.getDoc(key))?.value, ["b"]);
+    });
+
+    it("listPending: runs whose pending lease ended, oldest first, within the limit", async () => {
+      const now = Date.now();
+      // Far in the past, so records other tests left pending sort after these.
+      const base = 1_000_000;
+      const pending = (leaseUntil: number) =>
+        sampleRecord({
+          rerun: { state: "pending", attempt: 1, decidedAt: base, leaseHolder: "h", leaseUntil, calls: 1, lastError: null },
+        });
+      const [late, early, held, none, requested, expired] = [freshKey(), freshKey(), freshKey(), freshKey(), freshKey(), freshKey()];
+      await store.put(late, pending(base + 20), undefined);
+      await store.put(early, pending(base + 10), undefined);
+      await store.put(held, pending(now + 60_000), undefined);
+      await store.put(none, sampleRecord(), undefined);
+      await store.put(requested, sampleRecord({ rerun: { state: "requested", attempt: 1, at: base } }), undefined);
+      await store.put(expired, { ...pending(base), expiresAt: now - 1000 }, undefined);
+      const due = await store.listPending(now, 1000);
+      assert.ok(due.includes(early) && due.includes(late), "expired leases are listed");
+      assert.ok(due.indexOf(early) < due.indexOf(late), "oldest lease first");
+      for (const key of [held, none, requested, expired]) assert.ok(!due.includes(key), `${key} is not listed`);
+      assert.deepEqual(await store.listPending(base + 15, 1000).then((keys) => keys.filter((k) => k === early || k === late)), [early]);
+      assert.ok((await store.listPending(now, 1)).length <= 1, "the limit holds");
+      // Settling the rerun takes the run off the list.
+      const current = await store.get(early);
+      assert.ok(current);
+      await store.put(early, { ...current.record, rerun: { state: "requested", attempt: 1, at: now } }, current.version);
+      assert.ok(!(await store.listPending(now, 1000)).includes(early));
+    });
+
     const writers = options.concurrentWriters ?? 50;
     it(
       `${writers} concurrent read-modify-write cycles on one key lose no update`,
