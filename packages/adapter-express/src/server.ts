@@ -15,7 +15,7 @@ import {
   type Rerunner,
 } from "@job-rerunner/core";
 import { createWebhookHandler } from "./handler.js";
-import { storeFromSpec } from "./store-from-spec.js";
+import { openStore } from "./store-from-spec.js";
 
 export interface ServerOptions {
   /** Overrides PORT; 0 picks a free port (tests, the demo). */
@@ -55,7 +55,8 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   const config = configFromEnv(env);
   const level = logLevelFromEnv(env);
   const logger = jsonLogger(options.writeLog === undefined ? { level } : { level, write: options.writeLog });
-  const { store, description } = storeFromSpec(config.store);
+  // Opened (PostgreSQL: connected, tables ready) before anything listens.
+  const { store, description } = await openStore(config.store, { onBackgroundError: (error) => logger({ level: "warn", msg: "store background error", error }) });
 
   const engine = createRerunner({ config, store, logger, ...(options.github === undefined ? {} : { github: options.github }) });
   // A delivery's engine work can outlive its connection (the client gave up, or the grace period

@@ -17,7 +17,7 @@ export interface Config {
   readonly githubApiUrl: string;
   readonly dryRun: boolean;
   readonly port: number;
-  /** `memory`, `sqlite:PATH`, `firestore`, or null for the host's default. */
+  /** `memory`, `sqlite:PATH`, `postgres://...`, `firestore`, or null for the host's default. */
   readonly store: string | null;
   /** How long a run's record is kept after its last update. */
   readonly recordTtlMs: number;
@@ -98,7 +98,10 @@ function storeSpec(env: Env): string | null {
   if (raw === undefined || raw === "") return null;
   if (raw === "memory" || raw === "firestore") return raw;
   if (raw.startsWith("sqlite:") && raw.length > "sqlite:".length) return raw;
-  throw new ConfigError("STORE", `must be "memory", "sqlite:PATH" or "firestore", got "${raw}"`);
+  if (/^postgres(ql)?:\/\/./.test(raw)) return raw;
+  // A mistyped database URL may hold a password: never repeat it.
+  const shown = raw.replace(/\/\/([^/@:]*):.*@/, "//$1:***@");
+  throw new ConfigError("STORE", `must be "memory", "sqlite:PATH", "postgres://USER:PASSWORD@HOST:PORT/DB" or "firestore", got "${shown}"`);
 }
 
 /**

@@ -1,0 +1,43 @@
+// Shared by the PostgreSQL tests: the server the development and CI machines run on
+// 127.0.0.1:5432 (trust authentication, database `test`; see .ci/run). Each test works in a
+// schema of its own and drops it, so tests never see each other's rows.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+/** The database the tests use (TEST_DATABASE_URL overrides it). */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export interface TestSchema {
+  readonly name: string;
+  /** TEST_DATABASE_URL with `schema=<name>` (and any extra parameters). */
+  url(params?: Record<string, string>): string;
+  /** A direct connection for checks outside the store. */
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty schema name (the store creates the schema itself on first start). */
+export function testSchema(label: string): TestSchema {
+  const name = `jr_${label}_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2, connectionTimeoutMillis: 10_000 });
+  admin.on("error", () => {});
+  return {
+    name,
+    url(params = {}) {
+      const url = new URL(TEST_DATABASE_URL);
+      url.searchParams.set("schema", name);
+      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+      return url.toString();
+    },
+    async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
+      return (await admin.query<R>(text, values)).rows;
+    },
+    async drop() {
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
