@@ -11,6 +11,8 @@ import type { AddressInfo, Socket } from "node:net";
  * - rate-limited: 403 with x-ratelimit-remaining: 0.
  * - hang: never answers (until the server closes).
  * - drop-after-perform: performs the rerun, then destroys the connection without an answer.
+ * - perform-then-hang: performs the rerun, then never answers (its caller dies or times out
+ *   after GitHub did the work).
  */
 export type RerunBehaviour =
   | "ok"
@@ -20,7 +22,8 @@ export type RerunBehaviour =
   | "server-error"
   | "rate-limited"
   | "hang"
-  | "drop-after-perform";
+  | "drop-after-perform"
+  | "perform-then-hang";
 
 export interface RecordedCall {
   readonly method: string;
@@ -117,6 +120,9 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
             perform(runId);
             req.socket.destroy();
             return;
+          case "perform-then-hang":
+            perform(runId);
+            return; // never answered; closed with the server
         }
       }
       const run = RUN_PATH.exec(path);
