@@ -5,6 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { signedDelivery, workflowJobPayload } from "@job-rerunner/core/testing";
@@ -70,5 +71,34 @@ describe("npm start", () => {
         await npm.exited;
       }
     }
+  });
+
+  it("with a PostgreSQL store it cannot reach: one line naming the host, never the password, and a non-zero exit", { timeout: 300_000 }, async () => {
+    const password = "npm-Start-Pg-Secret-31337";
+    const closedPort = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = s.address() as AddressInfo;
+        s.close(() => resolve(port));
+      });
+    });
+    const npm = spawnLogged(
+      "npm",
+      ["start"],
+      {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? tmpdir(),
+        GITHUB_SIGN_KEY: SECRET,
+        DRY_RUN: "true",
+        PORT: "0",
+        STORE: `postgres://jobs:${password}@127.0.0.1:${closedPort}/rerunner`,
+      },
+      ROOT,
+    );
+    const exit = await npm.exited;
+    const stderr = npm.stderr.join("");
+    assert.notEqual(exit.code, 0, stderr);
+    assert.match(stderr, new RegExp(`^job-rerunner: STORE could not be opened: PostgreSQL at jobs@127\\.0\\.0\\.1:${closedPort}/rerunner: could not connect or prepare the tables: .*ECONNREFUSED.*$`, "m"));
+    assert.ok(!stderr.includes(password) && !npm.stdout.join("\n").includes(password), "the password is never printed");
+    assert.ok(!npm.logs().some((l) => l.msg === "listening"), "it never listened");
   });
 });

@@ -8,7 +8,8 @@ import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { sampleRecord, storeContract } from "@job-rerunner/core/testing";
-import { PostgresStore, PostgresUnavailable } from "@job-rerunner/adapter-express";
+import { ConfigError } from "@job-rerunner/core";
+import { openStore, PostgresStore, PostgresUnavailable, storeFromSpec } from "@job-rerunner/adapter-express";
 import { TEST_DATABASE_URL, testSchema } from "./pg-support.js";
 import { TSX, waitFor } from "./support.js";
 
@@ -192,6 +193,35 @@ describe("PostgresStore specifics", () => {
       await store.close();
       await schema.drop();
     }
+  });
+});
+
+describe("STORE=postgres://... in storeFromSpec and openStore", () => {
+  it("connects on first use; the description names the database, never the password", async () => {
+    const schema = testSchema("spec");
+    const url = new URL(schema.url());
+    url.password = "Spec-Secret-never-shown"; // trust authentication ignores it
+    const { store, description } = storeFromSpec(url.toString());
+    try {
+      assert.ok(store instanceof PostgresStore);
+      assert.equal(description, `postgres://postgres@127.0.0.1:5432/test schema ${schema.name}`);
+      assert.deepEqual(await schema.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema.name]), [], "nothing created before first use");
+      assert.equal(await store.put("k", sampleRecord(), undefined), true);
+      assert.ok(await store.get("k"));
+    } finally {
+      await store.close?.();
+      await schema.drop();
+    }
+  });
+
+  it("openStore fails with a ConfigError naming STORE when the database cannot be reached", async () => {
+    await assert.rejects(openStore("postgresql://jr:Open-Secret@127.0.0.1:1/jobs"), (error: Error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, "STORE");
+      assert.match(error.message, /^STORE could not be opened: PostgreSQL at jr@127\.0\.0\.1:1\/jobs: /);
+      assert.ok(!error.message.includes("Open-Secret"));
+      return true;
+    });
   });
 });
 

@@ -114,3 +114,24 @@ describe("branch patterns", () => {
     assert.equal(m.matches(null), true);
   });
 });
+
+describe("STORE with a PostgreSQL URL", () => {
+  it("accepts postgres:// and postgresql:// URLs as given", () => {
+    for (const url of ["postgres://u:p@db.example.com:5432/jobs?sslmode=verify-full", "postgresql://localhost/jobs"]) {
+      assert.equal(configFromEnv({ ...base, STORE: url }).store, url);
+    }
+  });
+  it("never repeats the password of a mistyped URL", () => {
+    const error = (() => {
+      try {
+        configFromEnv({ ...base, STORE: "postgress://jobs:hunter2-p@ss@db.example.com/jobs" });
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    assert.ok(error);
+    assert.match(error.message, /^STORE must be .*postgres:\/\/USER:PASSWORD@HOST:PORT\/DB.*got "postgress:\/\/jobs:\*\*\*@db\.example\.com\/jobs"$/);
+    assert.ok(!error.message.includes("hunter2"));
+  });
+});
