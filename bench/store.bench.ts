@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configFromEnv, createRerunner, MemoryStore, silentLogger, type Store } from "@job-rerunner/core";
-import { SqliteStore } from "@job-rerunner/adapter-express";
+import { PostgresStore, SqliteStore } from "@job-rerunner/adapter-express";
+import pg from "pg";
 import { wholeRunDeliveries, type BenchDelivery } from "./deliveries.js";
 import { fmt, median, ratio } from "./measure.js";
 
@@ -13,8 +14,37 @@ export interface StoreFigures {
   readonly jobsPerRun: number;
   readonly memory: number;
   readonly sqlite: number;
+  /** null when no PostgreSQL answered (the reason is in `postgresSkipped`). */
+  readonly postgres: number | null;
   readonly memoryRounds: number[];
   readonly sqliteRounds: number[];
+  readonly postgresRounds: number[];
+  readonly postgresSkipped?: string;
+}
+
+/** The PostgreSQL the bench writes to (a schema of its own per round, dropped after). */
+const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** A PostgresStore in a fresh schema, and how to drop it; or why there is none. */
+async function postgresStore(label: string): Promise<{ store: PostgresStore; drop: () => Promise<void> } | string> {
+  const schema = `jr_bench_${process.pid}_${label}`;
+  const url = new URL(BENCH_DATABASE_URL);
+  url.searchParams.set("schema", schema);
+  try {
+    const store = await PostgresStore.open(url.toString(), { sweepIntervalMs: 0 });
+    const drop = async (): Promise<void> => {
+      const admin = new pg.Client({ connectionString: BENCH_DATABASE_URL });
+      await admin.connect();
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    };
+    return { store, drop };
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 async function deliveriesPerSecond(store: Store, secret: string, deliveries: readonly BenchDelivery[]): Promise<number> {
@@ -33,7 +63,8 @@ async function deliveriesPerSecond(store: Store, secret: string, deliveries: rea
 /**
  * engine.handle called directly (no HTTP) over every delivery of whole runs (queued, in progress,
  * completed; one failure per run, so a DRY_RUN rerun is decided and recorded), with a MemoryStore
- * and with a SqliteStore on a temporary file (WAL, synchronous=NORMAL, as the server uses it).
+ * with a SqliteStore on a temporary file (WAL, synchronous=NORMAL, as the server uses it), and with
+ * a PostgresStore on BENCH_DATABASE_URL (default the local test server; skipped if none answers).
  */
 export async function benchStore(secret: string, rounds: number, shapes: readonly { runs: number; jobs: number }[]): Promise<StoreFigures[]> {
   const dir = mkdtempSync(join(tmpdir(), "job-rerunner-bench-"));
@@ -44,13 +75,33 @@ export async function benchStore(secret: string, rounds: number, shapes: readonl
       // Warm-up: JIT and SQLite page cache, not counted.
       await deliveriesPerSecond(new MemoryStore(), secret, deliveries);
       await deliveriesPerSecond(new SqliteStore(join(dir, `warm-${jobs}.sqlite`), { sweepIntervalMs: 0 }), secret, deliveries);
+      let postgresSkipped: string | undefined;
+      const warm = await postgresStore(`warm_${jobs}`);
+      if (typeof warm === "string") postgresSkipped = warm;
+      else await deliveriesPerSecond(warm.store, secret, deliveries).finally(warm.drop);
       const memoryRounds: number[] = [];
       const sqliteRounds: number[] = [];
+      const postgresRounds: number[] = [];
       for (let round = 0; round < rounds; round++) {
         memoryRounds.push(await deliveriesPerSecond(new MemoryStore(), secret, deliveries));
         sqliteRounds.push(await deliveriesPerSecond(new SqliteStore(join(dir, `${jobs}-${round}.sqlite`), { sweepIntervalMs: 0 }), secret, deliveries));
+        if (postgresSkipped === undefined) {
+          const opened = await postgresStore(`${jobs}_${round}`);
+          if (typeof opened === "string") postgresSkipped = opened;
+          else postgresRounds.push(await deliveriesPerSecond(opened.store, secret, deliveries).finally(opened.drop));
+        }
       }
-      figures.push({ deliveries: deliveries.length, jobsPerRun: jobs, memory: median(memoryRounds), sqlite: median(sqliteRounds), memoryRounds, sqliteRounds });
+      figures.push({
+        deliveries: deliveries.length,
+        jobsPerRun: jobs,
+        memory: median(memoryRounds),
+        sqlite: median(sqliteRounds),
+        postgres: postgresSkipped === undefined ? median(postgresRounds) : null,
+        memoryRounds,
+        sqliteRounds,
+        postgresRounds,
+        ...(postgresSkipped === undefined ? {} : { postgresSkipped }),
+      });
     }
     return figures;
   } finally {
@@ -71,6 +122,14 @@ export function printStore(figures: readonly StoreFigures[]): string[] {
       `    SqliteStore: ${us(f.sqlite)}   [rounds: ${f.sqliteRounds.map((x) => fmt(x)).join(", ")}]`,
       `    sqlite/memory: throughput x${ratio(f.sqlite, f.memory)}, cost per delivery x${ratio(f.memory, f.sqlite)} (+${fmt(1e6 / f.sqlite - 1e6 / f.memory, 1)} µs)`,
     );
+    if (f.postgres === null) {
+      lines.push(`    PostgresStore: skipped (${f.postgresSkipped ?? "no PostgreSQL"})`);
+    } else {
+      lines.push(
+        `    PostgresStore: ${us(f.postgres)}   [rounds: ${f.postgresRounds.map((x) => fmt(x)).join(", ")}] (${BENCH_DATABASE_URL.replace(/\/\/([^/@:]*):.*@/, "//$1:***@")}, one connection's round trips per delivery)`,
+        `    postgres/memory: cost per delivery x${ratio(f.memory, f.postgres)} (+${fmt(1e6 / f.postgres - 1e6 / f.memory, 1)} µs); postgres/sqlite: x${ratio(f.sqlite, f.postgres)}`,
+      );
+    }
     if (f !== first) {
       lines.push(`    cost per delivery x${ratio(first.memory, f.memory)} (memory) / x${ratio(first.sqlite, f.sqlite)} (sqlite) of a ${first.jobsPerRun}-job run, for x${f.jobsPerRun / first.jobsPerRun} jobs`);
     }

@@ -96,6 +96,9 @@ describe("two server processes on one PostgreSQL database", () => {
     );
     for (const answer of burst) assert.ok(answer.status === 201 || answer.status === 202, `${answer.status}: ${answer.body.reason}`);
     for (const answer of answers) assert.ok(answer.status < 500 || isDocumented503(answer), `undocumented ${answer.status}: ${answer.body.reason}`);
+    for (const instance of [a, b]) {
+      assert.equal(instance.logs().find((l) => l.msg === "listening")?.store, `postgres://postgres@127.0.0.1:5432/test schema ${schema.name}`);
+    }
 
     for (const runId of runs) {
       assert.equal(gh.rerunCalls(runId), 1, `run ${runId}: one call to GitHub`);
