@@ -56,6 +56,20 @@ describe("PostgresStore specifics", () => {
     }
   });
 
+  it("eight stores opening one empty schema at the same moment all start, and the tables are created once", async () => {
+    const schema = testSchema("race");
+    try {
+      const stores = await Promise.all(Array.from({ length: 8 }, () => PostgresStore.open(schema.url(), { sweepIntervalMs: 0 })));
+      await Promise.all(stores.map((store, i) => store.put(`k${i}`, sampleRecord(), undefined)));
+      for (const store of stores) assert.equal((await store.listPending(Date.now(), 10)).length, 0);
+      await Promise.all(stores.map((store) => store.close()));
+      assert.deepEqual(await schema.query(`SELECT version FROM "${schema.name}".job_rerunner_schema`), [{ version: 1 }]);
+      assert.deepEqual(await schema.query(`SELECT count(*)::int AS n FROM "${schema.name}".job_rerunner_runs`), [{ n: 8 }]);
+    } finally {
+      await schema.drop();
+    }
+  });
+
   it("records the schema version; a reopen changes nothing; tables too new for this release are refused with a clear message", async () => {
     const schema = testSchema("version");
     try {
