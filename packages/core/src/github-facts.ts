@@ -39,7 +39,7 @@ export interface FactsClient {
 export const LISTED_JOBS_PER_PAGE = 100;
 
 function why(error: unknown): string {
-  if (error instanceof Error && error.name === "AbortError") return "no answer before the deadline";
+  if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) return "no answer before the deadline";
   const { status, message } = describe(error);
   return status === null ? `no answer from GitHub: ${message}` : `GitHub answered ${status}: ${message}`;
 }
