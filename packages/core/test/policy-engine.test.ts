@@ -224,6 +224,16 @@ describe("rerun policy: the engine over HTTP against the stand-in GitHub", () =>
     if (process.env.POLICY_DEBUG) console.log("bytes written by the flooding host:", sent);
   });
 
+  it("a download host that never answers: the look-ups give up within the deadline, the job is unknown, and the rerun still fits", async () => {
+    const r = rerunner({ RERUN_WHEN: "transient", DEADLINE_MS: "1500" });
+    const { runId, jobId } = await oneJobRun(r);
+    gh.log(jobId, "x", "hang");
+    const answer = await r.handle(job(runId, jobId, "completed", "failure", TESTS_FAILED, "slow"));
+    assert.equal(answer.status, 201, answer.body.reason);
+    assert.match(answer.body.reason, /job "slow": unknown \(log could not be read \(no answer before the deadline\)\)/);
+    assert.equal(gh.rerunCalls(runId), 1);
+  });
+
   it("a download host that answers 500: unknown", async () => {
     const r = rerunner({ RERUN_WHEN: "transient", RERUN_UNKNOWN: "false" });
     const { runId, jobId } = await oneJobRun(r);

@@ -44,8 +44,9 @@ export interface FakeRun {
  * - not-ready: the API answers 404, as it does until the log is archived.
  * - fail: the download host answers 500.
  * - ignore-range: the download host ignores Range and streams LOG_FLOOD_BYTES (50 MB) with no length.
+ * - hang: the download host never answers (until the server closes).
  */
-export type LogBehaviour = "ok" | "not-ready" | "fail" | "ignore-range";
+export type LogBehaviour = "ok" | "not-ready" | "fail" | "ignore-range" | "hang";
 
 /** What the flooding download host would send in full. */
 export const LOG_FLOOD_BYTES = 50 * 1024 * 1024;
@@ -133,6 +134,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     if (m === null || entry === undefined) return json(res, 404, { message: "BlobNotFound" });
     const count = (n: number) => logBytes.set(jobId, (logBytes.get(jobId) ?? 0) + n);
     if (mode === "fail") return json(res, 500, { message: "InternalError" });
+    if (mode === "hang") return;
     if (mode === "ignore-range") {
       // Streams 50 MB with no length, honouring back-pressure, until done or the client leaves.
       res.writeHead(200, { "content-type": "text/plain" });
