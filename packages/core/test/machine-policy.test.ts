@@ -121,6 +121,23 @@ describe("decide under the rerun policy (pure)", () => {
   });
 });
 
+describe("listed jobs complete what the webhooks left open", () => {
+  it("a job recorded as queued whose completed webhook was lost takes the listing's conclusion and class", () => {
+    const config = cfg({ RERUN_WHEN: "transient" });
+    const { record } = feed([jobEvent(1, "queued"), jobEvent(2, "queued"), jobEvent(2, "completed", "success")], config);
+    const listed = runCompleted({
+      jobs: {
+        "1": { id: 1, name: "job 1", status: "completed", conclusion: "failure", steps: [{ name: "Run tests", conclusion: "failure" }], annotations: { state: "read", value: [] }, log: read("AssertionError: no") },
+      },
+    });
+    const d = decide(record, listed, config);
+    assert.equal(d.status, 200, d.reason);
+    assert.equal(d.record?.jobs["1"]?.status, "completed");
+    assert.equal(d.record?.jobs["1"]?.verdict?.class, "not-transient");
+    assert.match(d.reason, /job "job 1" failed in step "Run tests"/);
+  });
+});
+
 describe("settle: a refusal for good", () => {
   it("rejected: the rerun becomes refused, 502; later events answer 200 with the refusal and no action", () => {
     const config = cfg();

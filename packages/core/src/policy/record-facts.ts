@@ -43,11 +43,15 @@ export function absorbJobFacts(record: RunRecord, event: RunEvent, config: Confi
       count++;
       entry = { name: fact.name, status: fact.status, conclusion: fact.status === "completed" ? fact.conclusion : null };
       if (isFailed(entry, config)) failureSeen = true;
+    } else if (current.status !== "completed" && fact.status === "completed") {
+      // Its completed webhook was lost, the listing shows how it ended (status only moves forward).
+      entry = { ...current, status: "completed", conclusion: fact.conclusion };
+      if (isFailed(entry, config)) failureSeen = true;
     } else {
       entry = current;
     }
     if (!isFailed(entry, config)) {
-      if (current === undefined) (jobs ??= { ...record.jobs })[key] = entry;
+      if (entry !== current) (jobs ??= { ...record.jobs })[key] = entry;
       continue;
     }
     if (entry.verdict !== undefined && entry.verdict.class !== "unknown") continue;
