@@ -1,6 +1,7 @@
 import type { Config } from "./config.js";
 import { MAX_JOBS_IN_RECORD } from "./policy/limits.js";
-import { absorbJobFacts, explainVerdict, failedJobsOf } from "./policy/record-facts.js";
+import { absorbJobFacts, failedJobsOf } from "./policy/record-facts.js";
+import { judgeAttempt } from "./policy/verdict.js";
 import type {
   Action,
   Decision,
@@ -160,7 +161,7 @@ function finish(record: RunRecord, event: RunEvent, config: Config): Decision {
       `${what} failed on branch ${record.headBranch === null ? "(unknown)" : `"${record.headBranch}"`}, not in REPO_BRANCHES (${config.branches.patterns.join(",")})`,
     );
   }
-  const verdict = explainVerdict(failedJobsOf(record, config), config.policy);
+  const verdict = judgeAttempt(failedJobsOf(record, config), config.policy);
   if (!verdict.rerun) return result(record, event, 200, `${what} finished with failed jobs: ${verdict.explanation}: not re-run`);
   const because = verdict.explanation === "" ? "finished with failed jobs" : `finished with failed jobs: ${verdict.explanation}`;
   const pending: RunRecord = {

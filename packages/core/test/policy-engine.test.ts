@@ -253,6 +253,19 @@ describe("rerun policy: the engine over HTTP against the stand-in GitHub", () =>
     assert.equal(gh.logCalls[0]!.headers.range, "bytes=-2048");
   });
 
+  it("a download host that ignores the suffix range but gives the length: one more request asks for the tail by offsets", async () => {
+    const r = rerunner({ RERUN_WHEN: "transient", LOG_TAIL_BYTES: "2048" });
+    const { runId, jobId } = await oneJobRun(r);
+    const text = runnerLog(...Array.from({ length: 300 }, (_, i) => `step output line ${i}`), "error: RPC failed; curl 92 HTTP/2 stream 5 was not closed cleanly: CANCEL (err 8)");
+    gh.log(jobId, text, "offsets-only");
+    const answer = await r.handle(job(runId, jobId, "completed", "failure", INSTALL_FAILED));
+    assert.equal(answer.status, 201, answer.body.reason);
+    assert.match(answer.body.reason, /hit a network failure \("error: RPC failed; curl 92/);
+    const size = Buffer.byteLength(text);
+    assert.deepEqual(gh.logCalls.map((c) => c.headers.range), ["bytes=-2048", `bytes=${size - 2048}-${size - 1}`]);
+    assert.ok(gh.logBytesSent(jobId) < size + 2048 + 1);
+  });
+
   it("an attempt whose job webhooks were lost: workflow_run completed lists the attempt's jobs and classifies the failed ones", async () => {
     const r = rerunner({ RERUN_WHEN: "transient" });
     const runId = nextRun++;

@@ -4,7 +4,7 @@ import { MAX_JOBS_IN_RECORD } from "./limits.js";
 import { classifies, needsRemoteFacts, type RerunPolicy } from "./config.js";
 import { classifyJob } from "./classify.js";
 import type { JobFacts } from "./facts.js";
-import { judgeAttempt, type AttemptVerdict, type FailedJob } from "./verdict.js";
+import type { FailedJob } from "./verdict.js";
 
 function isFailed(job: { status: string; conclusion: string | null }, config: Config): boolean {
   return job.status === "completed" && config.rerunConclusions.has(job.conclusion ?? "");
@@ -71,9 +71,4 @@ export function failedJobsOf(record: RunRecord, config: Config): FailedJob[] {
   return Object.values(record.jobs)
     .filter((j) => isFailed(j, config))
     .map((j) => ({ name: j.name, verdict: j.verdict }));
-}
-
-/** Whether the finished attempt is re-run under the policy, and why. */
-export function explainVerdict(failed: readonly FailedJob[], policy: RerunPolicy): AttemptVerdict {
-  return judgeAttempt(failed, policy);
 }

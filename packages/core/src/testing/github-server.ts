@@ -45,8 +45,10 @@ export interface FakeRun {
  * - fail: the download host answers 500.
  * - ignore-range: the download host ignores Range and streams LOG_FLOOD_BYTES (50 MB) with no length.
  * - hang: the download host never answers (until the server closes).
+ * - offsets-only: the download host ignores a suffix range (`bytes=-N`), answering 200 with the
+ *   whole log and its length, but honours `bytes=START-END` (as some storage services do).
  */
-export type LogBehaviour = "ok" | "not-ready" | "fail" | "ignore-range" | "hang";
+export type LogBehaviour = "ok" | "not-ready" | "fail" | "ignore-range" | "hang" | "offsets-only";
 
 /** What the flooding download host would send in full. */
 export const LOG_FLOOD_BYTES = 50 * 1024 * 1024;
@@ -152,7 +154,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     }
     const text = entry.text;
     const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? ""));
-    if (range === null) {
+    if (range === null || (mode === "offsets-only" && range[1] === "")) {
       count(text.length);
       res.writeHead(200, { "content-type": "text/plain", "content-length": text.length });
       return res.end(text);
