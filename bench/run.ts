@@ -8,6 +8,7 @@ import { benchDecide, printDecide, type DecideFigures } from "./decide.bench.js"
 import { distinctRunDeliveries } from "./deliveries.js";
 import { benchHttp, printHttp, type HttpFigures, type HttpOptions } from "./http.bench.js";
 import { ratio } from "./measure.js";
+import { benchCalls, benchClassify, printCalls, printClassify } from "./policy.bench.js";
 import { benchSignature, printSignature, type SignatureFigures } from "./signature.bench.js";
 import { benchRss, benchStore, printRss, printStore } from "./store.bench.js";
 
@@ -23,6 +24,9 @@ out(printDecide(decide));
 
 const signature = benchSignature(1500);
 out(printSignature(signature));
+
+out(printClassify(benchClassify(2000)));
+out(printCalls(await benchCalls()));
 
 const store = await benchStore(SECRET, 3, [
   { runs: 60, jobs: 16 },

@@ -1,5 +1,6 @@
 import { ConfigError } from "./errors.js";
 import { compileBranchPatterns, type BranchMatcher } from "./branches.js";
+import { policyFromEnv, type RerunPolicy } from "./policy/config.js";
 
 export interface Config {
   /** Webhook secrets: the current one first, then GITHUB_SIGN_KEY_PREVIOUS during rotation. */
@@ -29,6 +30,8 @@ export interface Config {
    * picked up seconds later, not half a minute).
    */
   readonly leaseMs: number;
+  /** Which failed jobs count (RERUN_WHEN, RERUN_PATTERNS, NO_RERUN_*, MAX_FAILED_JOBS, ...). */
+  readonly policy: RerunPolicy;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -150,7 +153,8 @@ export function configFromEnv(env: Env = process.env): Config {
   return {
     secrets,
     githubToken,
-    runAttempts: integer(env, "RUN_ATTEMPTS", DEFAULTS.runAttempts, 1, 100),
+    // GitHub refuses more than 50 reruns of one run: 51 attempts, the first included.
+    runAttempts: integer(env, "RUN_ATTEMPTS", DEFAULTS.runAttempts, 1, 51),
     branches: compileBranchPatterns(branchPatterns),
     noRetry: new Set(list(env.NO_RETRY_LIST).map((l) => l.toLowerCase())),
     rerunConclusions: new Set(conclusions),
@@ -163,6 +167,7 @@ export function configFromEnv(env: Env = process.env): Config {
     recordTtlMs: integer(env, "RECORD_TTL_DAYS", DEFAULTS.recordTtlDays, 1, 400) * 86_400_000,
     deadlineMs,
     leaseMs: deadlineMs + LEASE_MARGIN_MS,
+    policy: policyFromEnv(env, (variable, message) => new ConfigError(variable, message)),
   };
 }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "./config.js";
+import { createEnricher } from "./enrich.js";
 import { executeRerun } from "./execute.js";
+import { createOctokitFactsClient, type FactsClient } from "./github-facts.js";
 import { createDryRunClient, createOctokitClient, type GitHubClient } from "./github.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { decide, settle, type RerunOutcome } from "./machine.js";
@@ -16,6 +18,8 @@ export interface RerunnerOptions {
   readonly store: Store;
   /** Defaults to Octokit on config.githubApiUrl with config.githubToken, or a dry run. */
   readonly github?: GitHubClient;
+  /** The rerun policy's look-ups (annotations, log tails, an attempt's jobs); Octokit by default. */
+  readonly facts?: FactsClient;
   readonly logger?: Logger;
   /** Epoch milliseconds; injectable for tests. */
   readonly clock?: () => number;
@@ -75,6 +79,12 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     options.github ??
     (config.dryRun ? createDryRunClient(logger) : createOctokitClient({ token: config.githubToken, baseUrl: config.githubApiUrl }));
   const dryRun = options.github === undefined && config.dryRun;
+  const enrich = createEnricher({
+    config,
+    facts: options.facts ?? createOctokitFactsClient({ token: config.githubToken, baseUrl: config.githubApiUrl }),
+    clock,
+    readRecord: async (event, until) => (await storeCall(store.get(recordKey(event.repo.id, event.runId)), until))?.record,
+  });
 
   async function storeCall<T>(work: Promise<T>, deadline: number): Promise<T> {
     try {
@@ -122,14 +132,15 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     const key = recordKey(event.repo.id, event.runId);
     let decision;
     try {
-      decision = await decideAndStore(key, event, deadline);
+      // The policy's facts first (no request at all under the default policy), then the pure part.
+      decision = await decideAndStore(key, await enrich(event, deadline), deadline);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A write that timed out may still land later; either way a redelivery is safe (the memo
       // answers it, and a pending rerun is read back from GitHub before any second call).
       return answer(503, `the store could not be updated (${message}); redeliver it from GitHub: nothing is lost and no rerun is made twice`);
     }
-    if (decision.action.type === "none") return answer(decision.status, decision.reason);
+    if (decision.action.type === "none") return answer(decision.status, decision.reason, decision.answerAction);
     const action = decision.action;
     const outcome = await executeRerun(github, action, deadline, { config, clock, dryRun });
     try {

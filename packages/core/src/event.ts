@@ -1,3 +1,4 @@
+import { stepsOf } from "./policy/steps.js";
 import type { JobStatus, RepoRef, RunEvent, RunStatus } from "./types.js";
 
 /** Why a delivery carries nothing to track: answered 204 with this reason. */
@@ -37,6 +38,12 @@ const JOB_STATUSES: Record<string, JobStatus> = {
   in_progress: "in_progress",
   completed: "completed",
 };
+
+/** The job's steps, only when the payload lists some (the rerun policy reads the failed one). */
+function withSteps(value: unknown): { steps?: ReturnType<typeof stepsOf> } {
+  const steps = stepsOf(value);
+  return steps.length > 0 ? { steps } : {};
+}
 
 function ignored(reason: string): Ignored {
   return { kind: "ignored", reason };
@@ -107,7 +114,7 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
         ...common,
         runId,
         workflowName: str(body.workflow_name),
-        job: { id: jobId, name: str(body.name) ?? `job ${jobId}`, status, conclusion },
+        job: { id: jobId, name: str(body.name) ?? `job ${jobId}`, status, conclusion, ...withSteps(body.steps) },
       },
     };
   }

@@ -27,7 +27,7 @@ export async function executeRerun(
     // An earlier call may have reached GitHub and lost its answer: look before calling again.
     const read = await bounded(github.getRun(run, signal), { kind: "unavailable", message: timedOut.message } as const);
     if (read.kind === "unavailable") return { kind: "transient", message: `could not read the run first: ${read.message}` };
-    if (read.kind === "not-found") return { kind: "refused", message: read.message };
+    if (read.kind === "not-found") return { kind: "rejected", message: read.message };
     if (read.runAttempt > action.attempt) return { kind: "already-done", runAttempt: read.runAttempt };
     if (read.status !== "completed") return { kind: "in-progress", message: `the run is ${read.status}` };
   }
@@ -38,8 +38,11 @@ export async function executeRerun(
     case "in-progress":
       return { kind: "in-progress", message: result.message };
     case "forbidden":
+      // A bad token (401) is the operator's to fix, and then the rerun may go through: keep it
+      // pending. A missing permission (403) or a run GitHub will not re-run (422) is for good.
+      return result.status === 401 ? { kind: "refused", message: result.message } : { kind: "rejected", message: result.message };
     case "not-found":
-      return { kind: "refused", message: result.message };
+      return { kind: "rejected", message: result.message };
     case "transient":
       return { kind: "transient", message: signal.aborted ? timedOut.message : result.message };
   }

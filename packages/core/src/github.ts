@@ -12,8 +12,8 @@ export type RerunCallResult =
   | { readonly kind: "accepted" }
   /** 403 "already running": the run has not completed yet; try again later. */
   | { readonly kind: "in-progress"; readonly message: string }
-  /** 403 for a missing permission, or a run GitHub will not re-run. */
-  | { readonly kind: "forbidden"; readonly message: string }
+  /** 403 for a missing permission, or a run GitHub will not re-run (422); 401 for a bad token. */
+  | { readonly kind: "forbidden"; readonly message: string; readonly status?: number }
   | { readonly kind: "not-found"; readonly message: string }
   /** Network error, timeout, 5xx, rate limit: the call may or may not have reached GitHub. */
   | { readonly kind: "transient"; readonly message: string };
@@ -61,11 +61,11 @@ export function classifyRerunError(error: unknown): RerunCallResult {
     return { kind: "in-progress", message: `GitHub says the run is not completed yet (403: ${message})` };
   }
   if (status === 403 || status === 401) {
-    return { kind: "forbidden", message: `${status}: ${message} — the token needs repo and workflow scopes (actions: write)` };
+    return { kind: "forbidden", status, message: `${status}: ${message} — the token needs repo and workflow scopes (actions: write)` };
   }
   if (status === 404) return { kind: "not-found", message: `404: ${message} — the run does not exist or the token cannot see it` };
   if (status >= 500 || status === 408) return { kind: "transient", message: `GitHub answered ${status}: ${message}` };
-  return { kind: "forbidden", message: `${status}: ${message}` };
+  return { kind: "forbidden", status, message: `${status}: ${message}` };
 }
 
 /** The GitHub client on @octokit/rest. No automatic retries: a rerun POST is never repeated blindly. */

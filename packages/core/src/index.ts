@@ -40,4 +40,22 @@ export {
   type HeaderValue,
 } from "./engine.js";
 export { createOctokit, USER_AGENT, type OctokitOptions } from "./octokit.js";
+export { classifyJob, MAX_EVIDENCE_CHARS, MAX_LINE_CHARS } from "./policy/classify.js";
+export { TRANSIENT_CLASSES, type TransientClass, type FactSource } from "./policy/transient-classes.js";
+export {
+  compilePolicy,
+  policyFromEnv,
+  classifies,
+  needsRemoteFacts,
+  PolicyError,
+  POLICY_DEFAULTS,
+  POLICY_VARIABLES,
+  type RerunPolicy,
+  type RawPolicy,
+  type PolicyField,
+} from "./policy/config.js";
+export { createOctokitFactsClient, type FactsClient, type JobRef, type AttemptRef, type ListedJob, type Listing } from "./github-facts.js";
+export { compileSafePattern, checkPatternSafety, MAX_PATTERNS, MAX_PATTERN_LENGTH } from "./policy/safe-pattern.js";
+export { judgeAttempt, describeJob, type AttemptVerdict, type FailedJob } from "./policy/verdict.js";
+export type { JobFacts, StepFact, Fetched, JobClass, JobClassName, EventFacts } from "./policy/facts.js";
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";

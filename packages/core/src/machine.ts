@@ -1,4 +1,7 @@
 import type { Config } from "./config.js";
+import { MAX_JOBS_IN_RECORD } from "./policy/limits.js";
+import { absorbJobFacts, failedJobsOf } from "./policy/record-facts.js";
+import { judgeAttempt } from "./policy/verdict.js";
 import type {
   Action,
   Decision,
@@ -13,7 +16,7 @@ import type {
 /** Deliveries remembered per run, so a redelivery gets its first answer. */
 export const MAX_DELIVERY_MEMO = 100;
 /** Jobs tracked per attempt; beyond it a job still counts toward "a failure was seen". */
-export const MAX_JOBS = 1024;
+export const MAX_JOBS = MAX_JOBS_IN_RECORD;
 
 const NONE: Action = { type: "none" };
 
@@ -61,8 +64,8 @@ function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
     expiresAt: event.receivedAt + config.recordTtlMs,
   };
   if (event.kind === "workflow_run") {
-    if (event.status !== "completed" || record.runCompleted) return { ...record, ...common };
-    return { ...record, ...common, runCompleted: true, runConclusion: event.conclusion };
+    if (event.status !== "completed" || record.runCompleted) return absorbJobFacts({ ...record, ...common }, event, config);
+    return absorbJobFacts({ ...record, ...common, runCompleted: true, runConclusion: event.conclusion }, event, config);
   }
   const key = String(event.job.id);
   const existing = record.jobs[key];
@@ -70,13 +73,14 @@ function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
   const moves = existing === undefined || JOB_RANK[event.job.status] > JOB_RANK[existing.status];
   const room = existing !== undefined || Object.keys(record.jobs).length < MAX_JOBS;
   const entry: JobEntry = { name: event.job.name, status: event.job.status, conclusion: event.job.conclusion };
-  return {
+  const absorbed: RunRecord = {
     ...record,
     ...common,
     jobs: moves && room ? { ...record.jobs, [key]: entry } : record.jobs,
     // A late repeat of a completed job cannot change its recorded conclusion.
     failureSeen: record.failureSeen || (moves && failed),
   };
+  return absorbJobFacts(absorbed, event, config);
 }
 
 function remember(record: RunRecord, memo: DeliveryMemo): RunRecord {
@@ -88,12 +92,17 @@ function remember(record: RunRecord, memo: DeliveryMemo): RunRecord {
   };
 }
 
-function result(record: RunRecord, event: RunEvent, status: number, reason: string, action: Action = NONE): Decision {
-  return { status, reason, action, record: remember(record, { id: event.deliveryId, status, reason }), changed: true };
+function memoOf(id: string, status: number, reason: string, action: Action["type"]): DeliveryMemo {
+  return action === "none" ? { id, status, reason } : { id, status, reason, action };
 }
 
-function unchanged(prior: RunRecord | undefined, status: number, reason: string): Decision {
-  return { status, reason, action: NONE, record: prior, changed: false };
+function result(record: RunRecord, event: RunEvent, status: number, reason: string, action: Action = NONE): Decision {
+  return { status, reason, action, record: remember(record, memoOf(event.deliveryId, status, reason, action.type)), changed: true };
+}
+
+function unchanged(prior: RunRecord | undefined, status: number, reason: string, answerAction?: Action["type"]): Decision {
+  const decision: Decision = { status, reason, action: NONE, record: prior, changed: false };
+  return answerAction === undefined || answerAction === "none" ? decision : { ...decision, answerAction };
 }
 
 function rerunAction(record: RunRecord, verifyFirst: boolean): RerunAction {
@@ -134,6 +143,9 @@ function finish(record: RunRecord, event: RunEvent, config: Config): Decision {
   const what = label(record, record.attempt);
   if (record.rerun.state === "requested") return result(record, event, 200, `failed jobs of ${what} were already re-run`);
   if (record.rerun.state === "pending") return drivePending(record, event, config);
+  if (record.rerun.state === "refused") {
+    return result(record, event, 200, `${what}: GitHub refused the rerun for good (${record.rerun.message}); not requested again`);
+  }
   const failed = record.runCompleted
     ? config.rerunConclusions.has(record.runConclusion ?? "")
     : record.failureSeen;
@@ -149,6 +161,9 @@ function finish(record: RunRecord, event: RunEvent, config: Config): Decision {
       `${what} failed on branch ${record.headBranch === null ? "(unknown)" : `"${record.headBranch}"`}, not in REPO_BRANCHES (${config.branches.patterns.join(",")})`,
     );
   }
+  const verdict = judgeAttempt(failedJobsOf(record, config), config.policy);
+  if (!verdict.rerun) return result(record, event, 200, `${what} finished with failed jobs: ${verdict.explanation}: not re-run`);
+  const because = verdict.explanation === "" ? "finished with failed jobs" : `finished with failed jobs: ${verdict.explanation}`;
   const pending: RunRecord = {
     ...record,
     rerun: {
@@ -159,9 +174,10 @@ function finish(record: RunRecord, event: RunEvent, config: Config): Decision {
       leaseUntil: event.receivedAt + config.leaseMs,
       calls: 1,
       lastError: null,
+      ...(verdict.explanation === "" ? {} : { because }),
     },
   };
-  return result(pending, event, 201, `${what} finished with failed jobs: re-running failed jobs`, rerunAction(pending, false));
+  return result(pending, event, 201, `${what} ${because}: re-running failed jobs`, rerunAction(pending, false));
 }
 
 function filtered(prior: RunRecord | undefined, event: RunEvent, config: Config): Decision | undefined {
@@ -201,9 +217,9 @@ export function decide(prior: RunRecord | undefined, event: RunEvent, config: Co
     if (memo.status >= 500 && rerunHappened(prior, event.attempt)) {
       // The first answer was a failure, but the rerun went through since: say so, or GitHub
       // keeps showing a failed delivery for a run that was re-run.
-      return unchanged(prior, 201, `${label(prior, event.attempt)}: the rerun of failed jobs was requested since this delivery first failed`);
+      return unchanged(prior, 201, `${label(prior, event.attempt)}: the rerun of failed jobs was requested since this delivery first failed`, "rerun-failed-jobs");
     }
-    return unchanged(prior, memo.status, memo.reason);
+    return unchanged(prior, memo.status, memo.reason, memo.action);
   }
 
   if (prior !== undefined && event.attempt < prior.attempt) {
@@ -247,7 +263,10 @@ export type RerunOutcome =
   | { readonly kind: "accepted"; readonly dryRun?: boolean }
   | { readonly kind: "already-done"; readonly runAttempt: number }
   | { readonly kind: "in-progress"; readonly message: string }
+  /** Refused, but it may go through later (a bad token, fixed by the operator): stays pending. */
   | { readonly kind: "refused"; readonly message: string }
+  /** Refused for good (403 for a missing permission, 404, 422): the rerun becomes `refused`. */
+  | { readonly kind: "rejected"; readonly message: string }
   | { readonly kind: "transient"; readonly message: string };
 
 export interface Settlement {
@@ -269,6 +288,7 @@ export function settle(
 ): Settlement {
   const what = `${action.owner}/${action.repo} run ${action.runId} attempt ${action.attempt}`;
   const rerun = record.rerun;
+  const because = rerun.state === "pending" && rerun.because !== undefined ? rerun.because : "finished with failed jobs";
   const ours = rerun.state === "pending" && rerun.attempt === action.attempt && record.attempt === action.attempt;
   let next = record;
   let status: number;
@@ -280,10 +300,15 @@ export function settle(
       reason =
         outcome.kind === "accepted"
           ? outcome.dryRun === true
-            ? `${what} finished with failed jobs: DRY_RUN, would re-run failed jobs (GitHub not called)`
-            : `${what} finished with failed jobs: GitHub accepted the rerun of failed jobs`
+            ? `${what} ${because}: DRY_RUN, would re-run failed jobs (GitHub not called)`
+            : `${what} ${because}: GitHub accepted the rerun of failed jobs`
           : `${what}: an earlier call did re-run it (the run is at attempt ${outcome.runAttempt}); not called again`;
       if (ours) next = { ...record, rerun: { state: "requested", attempt: action.attempt, at: now } };
+      break;
+    case "rejected":
+      status = 502;
+      reason = `${what}: GitHub refused the rerun for good (${outcome.message}); it is not requested again for this attempt`;
+      if (ours) next = { ...record, rerun: { state: "refused", attempt: action.attempt, at: now, message: outcome.message } };
       break;
     case "in-progress":
     case "refused":
@@ -302,5 +327,5 @@ export function settle(
     }
   }
   next = { ...next, updatedAt: Math.max(next.updatedAt, now) };
-  return { record: remember(next, { id: event.deliveryId, status, reason }), status, reason };
+  return { record: remember(next, memoOf(event.deliveryId, status, reason, action.type)), status, reason };
 }

@@ -1,3 +1,5 @@
+import type { EventFacts, JobClass, StepFact } from "./policy/facts.js";
+
 /** Status of a workflow job as GitHub reports it. Unknown statuses are normalized to "queued". */
 export type JobStatus = "queued" | "waiting" | "in_progress" | "completed";
 
@@ -26,6 +28,8 @@ interface EventBase {
   readonly workflowName: string | null;
   /** Login of the `sender`, or null when the payload has none. */
   readonly sender: string | null;
+  /** What the engine gathered for the rerun policy before `decide` (absent when it needs nothing). */
+  readonly facts?: EventFacts;
 }
 
 export interface WorkflowJobEvent extends EventBase {
@@ -35,6 +39,8 @@ export interface WorkflowJobEvent extends EventBase {
     readonly name: string;
     readonly status: JobStatus;
     readonly conclusion: string | null;
+    /** `workflow_job.steps[]` as the payload gives it (name and conclusion). */
+    readonly steps?: readonly StepFact[];
   };
 }
 
@@ -50,6 +56,10 @@ export interface JobEntry {
   readonly name: string;
   readonly status: JobStatus;
   readonly conclusion: string | null;
+  /** A failed job's class under the rerun policy, kept so every later event judges it the same. */
+  readonly verdict?: JobClass;
+  /** The failed step's name, kept so a job classified `unknown` can be read again later. */
+  readonly failedStep?: string | null;
 }
 
 /**
@@ -58,6 +68,7 @@ export interface JobEntry {
  * - pending: decided and written before GitHub was called; `leaseUntil`/`leaseHolder` say who may
  *   call GitHub now (a lease of 0 is free). `calls` counts the POSTs started so far.
  * - requested: GitHub accepted the rerun (or the run was seen to have moved to a later attempt).
+ * - refused: GitHub refused it for good; later events answer 200 with the refusal.
  */
 export type RerunState =
   | { readonly state: "none" }
@@ -69,14 +80,20 @@ export type RerunState =
       readonly leaseUntil: number;
       readonly calls: number;
       readonly lastError: string | null;
+      /** Why the attempt is re-run (the failed jobs and their classes), for the answers that follow. */
+      readonly because?: string;
     }
-  | { readonly state: "requested"; readonly attempt: number; readonly at: number };
+  | { readonly state: "requested"; readonly attempt: number; readonly at: number }
+  /** GitHub refused the rerun for good (403 permission, 404, 422): never requested again for this attempt. */
+  | { readonly state: "refused"; readonly attempt: number; readonly at: number; readonly message: string };
 
 /** What one delivery got, kept so that a redelivery gets the same answer. */
 export interface DeliveryMemo {
   readonly id: string;
   readonly status: number;
   readonly reason: string;
+  /** The `action` the first answer named (absent: none). */
+  readonly action?: Action["type"];
 }
 
 /** One record per workflow run. Plain JSON: every store saves it as it is. */
@@ -118,6 +135,8 @@ export type Action = { readonly type: "none" } | RerunAction;
 export interface Decision {
   readonly status: number;
   readonly action: Action;
+  /** The `action` the answer names when it differs from `action` (a repeated delivery's first answer). */
+  readonly answerAction?: Action["type"];
   readonly reason: string;
   /** The record to store; `undefined` only when there was none and nothing is to be kept. */
   readonly record: RunRecord | undefined;

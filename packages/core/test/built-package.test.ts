@@ -36,4 +36,15 @@ describe("the built @job-rerunner/core", () => {
     const testing = (await import(pathToFileURL(join(out, "testing", "index.js")).href)) as Record<string, unknown>;
     for (const api of ["storeContract", "runArbitrary", "startFakeGitHub", "signedDelivery"]) assert.equal(typeof testing[api], "function", api);
   });
+
+  it("the pattern safety check works in both formats (ret and safe-regex2 are CommonJS)", async () => {
+    const require = createRequire(join(out, "index.cjs"));
+    const esm = (await import(pathToFileURL(join(out, "index.js")).href)) as { compileSafePattern: (s: string) => RegExp | string };
+    const cjs = require(join(out, "index.cjs")) as { compileSafePattern: (s: string) => RegExp | string };
+    for (const core of [esm, cjs]) {
+      assert.ok(core.compileSafePattern("ECONNRESET") instanceof RegExp);
+      assert.match(String(core.compileSafePattern("(a+)+$")), /catastrophically slow/);
+      assert.match(String(core.compileSafePattern("(a|aa)*b")), /alternatives/);
+    }
+  });
 });

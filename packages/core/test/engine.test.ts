@@ -120,7 +120,15 @@ describe("engine over HTTP against a stand-in GitHub", () => {
     assert.equal(response.status, 502);
     assert.match(response.body.reason, /Resource not accessible by integration/);
     assert.match(response.body.reason, /workflow/);
-    assert.equal((await store.get(recordKey(186853002, runId)))?.record.rerun.state, "pending");
+    // Refused for good (issue 11): marked refused, never POSTed again; later events answer 200 with the refusal.
+    assert.equal((await store.get(recordKey(186853002, runId)))?.record.rerun.state, "refused");
+    gh.rerun("ok");
+    const later = await rerunner.handle(
+      signedDelivery(SECRET, "workflow_run", workflowRunPayload({ runId, action: "completed", conclusion: "failure" })),
+    );
+    assert.equal(later.status, 200, later.body.reason);
+    assert.match(later.body.reason, /refused the rerun for good \(403: Resource not accessible by integration/);
+    assert.equal(gh.rerunCalls(runId), 1);
   });
 
   it("500 answers 502 and keeps the rerun pending; the redelivery reads the run, then re-runs it", async () => {

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from "node:net";
  * - already-running: 403 "This workflow is already running" (the run is not completed yet).
  * - forbidden: 403 "Resource not accessible by integration" (the token lacks a permission).
  * - not-found: 404.
+ * - unprocessable: 422 (GitHub will not re-run this run, e.g. too old or too many reruns).
  * - server-error: 500.
  * - rate-limited: 403 with x-ratelimit-remaining: 0.
  * - hang: never answers (until the server closes).
@@ -19,6 +20,7 @@ export type RerunBehaviour =
   | "already-running"
   | "forbidden"
   | "not-found"
+  | "unprocessable"
   | "server-error"
   | "rate-limited"
   | "hang"
@@ -38,10 +40,53 @@ export interface FakeRun {
   conclusion: string | null;
 }
 
+/**
+ * How the stand-in serves a job's log. GitHub answers `GET .../actions/jobs/{id}/logs` with a 302
+ * to a short-lived URL on another host; the stand-in redirects to its second server the same way.
+ * - ok: the log, honouring byte ranges (suffix and offset forms) with 206.
+ * - not-ready: the API answers 404, as it does until the log is archived.
+ * - fail: the download host answers 500.
+ * - ignore-range: the download host ignores Range and streams LOG_FLOOD_BYTES (50 MB) with no length.
+ * - hang: the download host never answers (until the server closes).
+ * - offsets-only: the download host ignores a suffix range (`bytes=-N`), answering 200 with the
+ *   whole log and its length, but honours `bytes=START-END` (as some storage services do).
+ */
+export type LogBehaviour = "ok" | "not-ready" | "fail" | "ignore-range" | "hang" | "offsets-only";
+
+/** What the flooding download host would send in full. */
+export const LOG_FLOOD_BYTES = 50 * 1024 * 1024;
+
+export interface FakeAnnotation {
+  readonly message: string;
+  readonly title?: string;
+  readonly annotation_level?: "notice" | "warning" | "failure";
+}
+
+/** A job as `GET .../runs/{id}/attempts/{n}/jobs` lists it. */
+export interface FakeListedJob {
+  readonly id: number;
+  readonly name: string;
+  readonly status: "queued" | "in_progress" | "completed";
+  readonly conclusion: string | null;
+  readonly steps?: readonly { readonly name: string; readonly conclusion: string | null; readonly number?: number }[];
+}
+
 export interface FakeGitHub {
   /** Base URL to use as GITHUB_API_URL. */
   readonly url: string;
   readonly calls: RecordedCall[];
+  /** Requests the log download host (the second server) received. */
+  readonly logCalls: RecordedCall[];
+  /** A job's check-run annotations, or "fail" for a 500. Jobs with none set have none. */
+  annotations(jobId: number, annotations: readonly FakeAnnotation[] | "fail"): void;
+  /** A job's log text and how the next downloads behave (a queue, one per request; the last sticks). */
+  log(jobId: number, text: string, ...behaviours: LogBehaviour[]): void;
+  /** Bytes the download host wrote for a job's logs so far (all requests). */
+  logBytesSent(jobId: number): number;
+  /** The jobs of a run attempt as the listing endpoint answers them. */
+  attemptJobs(runId: number, attempt: number, jobs: readonly FakeListedJob[] | "fail"): void;
+  /** Requests to the annotation, log and job-listing endpoints (the policy's look-ups). */
+  factCalls(): RecordedCall[];
   /** Behaviour of the next rerun calls; a queue is consumed one per call, the last one sticks. */
   rerun(...behaviours: RerunBehaviour[]): void;
   /** Number of POSTs to rerun-failed-jobs received (whatever was answered). */
@@ -54,6 +99,10 @@ export interface FakeGitHub {
 }
 
 const RERUN_PATH = /^\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)\/rerun-failed-jobs$/;
+const ANNOTATIONS_PATH = /^\/repos\/([^/]+)\/([^/]+)\/check-runs\/(\d+)\/annotations$/;
+const JOB_LOGS_PATH = /^\/repos\/([^/]+)\/([^/]+)\/actions\/jobs\/(\d+)\/logs$/;
+const ATTEMPT_JOBS_PATH = /^\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)\/attempts\/(\d+)\/jobs$/;
+const DOWNLOAD_PATH = /^\/logs\/(\d+)$/;
 const RUN_PATH = /^\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)$/;
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -69,6 +118,74 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const performedByRun = new Map<number, number>();
   let queue: RerunBehaviour[] = ["ok"];
   const sockets = new Set<Socket>();
+  const logCalls: RecordedCall[] = [];
+  const annotationsByJob = new Map<number, readonly FakeAnnotation[] | "fail">();
+  const logs = new Map<number, { text: Buffer; queue: LogBehaviour[] }>();
+  const logBytes = new Map<number, number>();
+  const listings = new Map<string, readonly FakeListedJob[] | "fail">();
+  const nextLogBehaviour = (jobId: number): LogBehaviour => {
+    const entry = logs.get(jobId);
+    if (entry === undefined) return "not-ready";
+    return entry.queue.length > 1 ? entry.queue.shift()! : entry.queue[0]!;
+  };
+  // The log download host: another server, as GitHub's download URLs are on another host.
+  const downloads: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    logCalls.push({ method: req.method ?? "GET", path, headers: req.headers, body: "" });
+    const m = DOWNLOAD_PATH.exec(path);
+    const jobId = Number(m?.[1] ?? 0);
+    const mode = new URL(req.url ?? "/", "http://x").searchParams.get("mode");
+    const entry = logs.get(jobId);
+    if (m === null || entry === undefined) return json(res, 404, { message: "BlobNotFound" });
+    const count = (n: number) => logBytes.set(jobId, (logBytes.get(jobId) ?? 0) + n);
+    if (mode === "fail") return json(res, 500, { message: "InternalError" });
+    if (mode === "hang") return;
+    if (mode === "ignore-range") {
+      // Streams 50 MB with no length, honouring back-pressure, until done or the client leaves.
+      res.writeHead(200, { "content-type": "text/plain" });
+      const chunk = Buffer.alloc(64 * 1024, "2024-05-01T12:00:00.0000000Z filler line of a huge log\n");
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < LOG_FLOOD_BYTES && !res.destroyed) {
+          sent += chunk.length;
+          count(chunk.length);
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      return pump();
+    }
+    const text = entry.text;
+    const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? ""));
+    if (range === null || (mode === "offsets-only" && range[1] === "")) {
+      count(text.length);
+      res.writeHead(200, { "content-type": "text/plain", "content-length": text.length });
+      return res.end(text);
+    }
+    let start: number;
+    let end: number;
+    if (range[1] === "") {
+      start = Math.max(0, text.length - Number(range[2]));
+      end = text.length - 1;
+    } else {
+      start = Number(range[1]);
+      end = range[2] === "" ? text.length - 1 : Math.min(Number(range[2]), text.length - 1);
+    }
+    if (text.length === 0 || start > end) {
+      res.writeHead(416, { "content-range": `bytes */${text.length}` });
+      return res.end();
+    }
+    const part = text.subarray(start, end + 1);
+    count(part.length);
+    res.writeHead(206, { "content-type": "text/plain", "content-length": part.length, "content-range": `bytes ${start}-${end}/${text.length}` });
+    res.end(part);
+  });
+  downloads.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => downloads.listen(0, "127.0.0.1", resolve));
+  const downloadPort = (downloads.address() as AddressInfo).port;
 
   const runOf = (runId: number): FakeRun => {
     let run = runs.get(runId);
@@ -107,6 +224,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
             return json(res, 403, { message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest" });
           case "not-found":
             return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
+          case "unprocessable":
+            return json(res, 422, { message: "Unprocessable Entity", documentation_url: "https://docs.github.com/rest" });
           case "server-error":
             return json(res, 500, { message: "Server Error" });
           case "rate-limited":
@@ -124,6 +243,34 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
             perform(runId);
             return; // never answered; closed with the server
         }
+      }
+      const annotations = ANNOTATIONS_PATH.exec(path);
+      if (req.method === "GET" && annotations) {
+        const list = annotationsByJob.get(Number(annotations[3])) ?? [];
+        if (list === "fail") return json(res, 500, { message: "Server Error" });
+        return json(
+          res,
+          200,
+          list.map((a, i) => ({ path: ".github", start_line: i + 1, end_line: i + 1, annotation_level: a.annotation_level ?? "failure", title: a.title ?? "", message: a.message, raw_details: "" })),
+        );
+      }
+      const jobLogs = JOB_LOGS_PATH.exec(path);
+      if (req.method === "GET" && jobLogs) {
+        const jobId = Number(jobLogs[3]);
+        const behaviour = nextLogBehaviour(jobId);
+        if (behaviour === "not-ready") return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
+        const location = `http://127.0.0.1:${downloadPort}/logs/${jobId}?sig=short-lived&mode=${behaviour}`;
+        res.writeHead(302, { location, "content-length": 0 });
+        return res.end();
+      }
+      const attemptJobs = ATTEMPT_JOBS_PATH.exec(path);
+      if (req.method === "GET" && attemptJobs) {
+        const jobs = listings.get(`${attemptJobs[3]}/${attemptJobs[4]}`) ?? [];
+        if (jobs === "fail") return json(res, 502, { message: "Server Error" });
+        return json(res, 200, {
+          total_count: jobs.length,
+          jobs: jobs.map((j) => ({ ...j, run_id: Number(attemptJobs[3]), run_attempt: Number(attemptJobs[4]), steps: j.steps ?? [] })),
+        });
       }
       const run = RUN_PATH.exec(path);
       if (req.method === "GET" && run) {
@@ -151,6 +298,18 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    logCalls,
+    annotations(jobId, annotations) {
+      annotationsByJob.set(jobId, annotations);
+    },
+    log(jobId, text, ...behaviours) {
+      logs.set(jobId, { text: Buffer.from(text, "utf8"), queue: behaviours.length === 0 ? ["ok"] : [...behaviours] });
+    },
+    logBytesSent: (jobId) => logBytes.get(jobId) ?? 0,
+    attemptJobs(runId, attempt, jobs) {
+      listings.set(`${runId}/${attempt}`, jobs);
+    },
+    factCalls: () => calls.filter((c) => ANNOTATIONS_PATH.test(c.path) || JOB_LOGS_PATH.test(c.path) || ATTEMPT_JOBS_PATH.test(c.path)),
     rerun(...behaviours) {
       if (behaviours.length === 0) throw new Error("rerun() needs at least one behaviour");
       queue = [...behaviours];
@@ -166,6 +325,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => downloads.close(() => resolve()));
     },
   };
 }

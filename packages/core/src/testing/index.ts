@@ -1,5 +1,15 @@
 export { storeContract, sampleRecord, type StoreContractOptions } from "./store-contract.js";
-export { startFakeGitHub, type FakeGitHub, type FakeRun, type RerunBehaviour, type RecordedCall } from "./github-server.js";
+export {
+  startFakeGitHub,
+  LOG_FLOOD_BYTES,
+  type FakeGitHub,
+  type FakeRun,
+  type RerunBehaviour,
+  type RecordedCall,
+  type LogBehaviour,
+  type FakeAnnotation,
+  type FakeListedJob,
+} from "./github-server.js";
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
 export * from "./arbitraries.js";

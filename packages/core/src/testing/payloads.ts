@@ -60,6 +60,8 @@ export function workflowJobPayload(
     readonly jobName?: string;
     readonly action: "queued" | "waiting" | "in_progress" | "completed";
     readonly conclusion?: string | null;
+    /** Replaces the example's `steps[]` (name and conclusion; numbered in order). */
+    readonly steps?: readonly { readonly name: string; readonly conclusion: string | null }[];
   },
 ): Record<string, unknown> {
   const payload = realExample("workflow_job", shape.action === "completed" ? "completed" : shape.action);
@@ -73,6 +75,9 @@ export function workflowJobPayload(
   job.conclusion = shape.action === "completed" ? (shape.conclusion ?? "success") : null;
   job.head_branch = shape.branch === undefined ? "master" : shape.branch;
   job.workflow_name = shape.workflow ?? "CI";
+  if (shape.steps !== undefined) {
+    job.steps = shape.steps.map((step, i) => ({ name: step.name, status: "completed", conclusion: step.conclusion, number: i + 1 }));
+  }
   return payload;
 }
 

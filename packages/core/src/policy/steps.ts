@@ -1,0 +1,21 @@
+import type { StepFact } from "./facts.js";
+
+/** Steps kept per job: the runner's own steps plus a long workflow's fit easily. */
+export const MAX_STEPS = 200;
+const MAX_STEP_NAME = 200;
+
+/**
+ * `steps[]` of a workflow_job payload or of a job listed by the API, as name and conclusion.
+ * Never throws; anything that is not a step with a name is left out.
+ */
+export function stepsOf(value: unknown): StepFact[] {
+  if (!Array.isArray(value)) return [];
+  const steps: StepFact[] = [];
+  for (const step of value.slice(0, MAX_STEPS)) {
+    if (typeof step !== "object" || step === null) continue;
+    const { name, conclusion } = step as { name?: unknown; conclusion?: unknown };
+    if (typeof name !== "string" || name.length === 0) continue;
+    steps.push({ name: name.slice(0, MAX_STEP_NAME), conclusion: typeof conclusion === "string" ? conclusion.toLowerCase() : null });
+  }
+  return steps;
+}

@@ -1,0 +1,407 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  checkPatternSafety,
+  classifyJob,
+  compilePolicy,
+  configFromEnv,
+  ConfigError,
+  judgeAttempt,
+  MAX_EVIDENCE_CHARS,
+  TRANSIENT_CLASSES,
+  type JobFacts,
+  type RawPolicy,
+  type RerunPolicy,
+  type StepFact,
+} from "@job-rerunner/core";
+
+const TRANSIENT = compilePolicy({ when: "transient" });
+
+function facts(over: { steps?: StepFact[]; annotations?: string[] | "unknown" | "skipped"; log?: string | "unknown" } = {}): JobFacts {
+  const annotations = over.annotations ?? [];
+  return {
+    id: 1,
+    name: "build (ubuntu)",
+    status: "completed",
+    conclusion: "failure",
+    steps: over.steps ?? [
+      { name: "Set up job", conclusion: "success" },
+      { name: "Run npm ci", conclusion: "failure" },
+    ],
+    annotations:
+      annotations === "unknown"
+        ? { state: "unknown", why: "GitHub answered 500" }
+        : annotations === "skipped"
+          ? { state: "skipped" }
+          : { state: "read", value: annotations },
+    log: over.log === "unknown" ? { state: "unknown", why: "404: log not ready" } : { state: "read", value: over.log ?? "" },
+  };
+}
+
+/** A log line as the runner writes it: ISO timestamp with 7 fractional digits, then the text. */
+function logLine(text: string): string {
+  return `2024-05-01T12:00:00.1234567Z ${text}`;
+}
+
+function logOf(...lines: string[]): string {
+  return [logLine("##[group]Run npm ci"), logLine("npm ci"), ...lines.map(logLine), ""].join("\n");
+}
+
+describe("built-in transient classes on real messages", () => {
+  // Each message as GitHub, the runner or the tool prints it (sources in transient-classes.ts).
+  const cases: { id: string; where: "annotation" | "log" | "step"; message: string }[] = [
+    {
+      id: "runner-lost",
+      where: "log",
+      message: "##[error]The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.",
+    },
+    {
+      id: "runner-lost",
+      where: "annotation",
+      message:
+        "The self-hosted runner: ip-10-0-1-5 lost communication with the server. Verify the machine is running and has a healthy network connection. Anything in your workflow that terminates the runner process, starves it for CPU/Memory, or blocks its network access can cause this error.",
+    },
+    { id: "runner-lost", where: "annotation", message: "The hosted runner encountered an error while running your job. (Error Type: Failure)." },
+    { id: "not-picked-up", where: "annotation", message: "The job was not acquired by Runner of type hosted even after multiple attempts" },
+    { id: "setup-job", where: "step", message: "Set up job" },
+    { id: "network", where: "log", message: "npm ERR! code ECONNRESET" },
+    { id: "network", where: "log", message: "npm ERR! network read ECONNRESET" },
+    { id: "network", where: "log", message: "npm error network request to https://registry.npmjs.org/typescript failed, reason: getaddrinfo EAI_AGAIN registry.npmjs.org" },
+    { id: "network", where: "log", message: "Error: getaddrinfo ENOTFOUND registry.yarnpkg.com" },
+    { id: "network", where: "log", message: "npm ERR! errno ETIMEDOUT" },
+    { id: "network", where: "log", message: "Error: connect ECONNREFUSED 140.82.112.4:443" },
+    { id: "network", where: "log", message: "error: RPC failed; curl 56 GnuTLS recv error (-9): Error decoding the received TLS packet." },
+    { id: "network", where: "log", message: "fatal: early EOF" },
+    { id: "network", where: "log", message: "fatal: unable to access 'https://github.com/octo-org/octo-repo/': Could not resolve host: github.com" },
+    { id: "network", where: "log", message: 'Error response from daemon: Get "https://registry-1.docker.io/v2/": net/http: TLS handshake timeout' },
+    { id: "network", where: "log", message: "curl: (28) Failed to connect to github.com port 443 after 130951 ms: Connection timed out" },
+    { id: "registry", where: "log", message: "npm ERR! code E503" },
+    { id: "registry", where: "log", message: "npm ERR! 503 Service Unavailable - GET https://registry.npmjs.org/left-pad" },
+    {
+      id: "registry",
+      where: "log",
+      message: "toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit",
+    },
+    { id: "registry", where: "log", message: "error pulling image configuration: received unexpected HTTP status: 502 Bad Gateway" },
+    {
+      id: "registry",
+      where: "log",
+      message:
+        "[ERROR] Failed to execute goal: Could not transfer artifact org.apache:parent:pom:23 from/to central (https://repo.maven.apache.org/maven2): status code: 503, reason phrase: Service Unavailable (503)",
+    },
+    { id: "registry", where: "log", message: "   > Could not GET 'https://plugins.gradle.org/m2/x.pom'. Received status code 504 from server: Gateway Time-out" },
+    {
+      id: "disk-full",
+      where: "log",
+      message: "System.IO.IOException: No space left on device : '/home/runner/runners/2.316.0/_diag/Worker_20240501-120000-utc.log'",
+    },
+    { id: "disk-full", where: "annotation", message: "You are running out of disk space. The runner will stop working when the machine runs out of disk space. Free space left: 42 MB" },
+    { id: "disk-full", where: "log", message: "Error: ENOSPC: no space left on device, write" },
+  ];
+
+  for (const c of cases) {
+    it(`${c.id}: ${c.message.slice(0, 70)}`, () => {
+      const f =
+        c.where === "step"
+          ? facts({ steps: [{ name: c.message, conclusion: "failure" }] })
+          : c.where === "annotation"
+            ? facts({ annotations: [c.message] })
+            : facts({ log: logOf(c.message, "##[error]Process completed with exit code 1.") });
+      const verdict = classifyJob(f, TRANSIENT);
+      assert.equal(verdict.class, `transient:${c.id}`, verdict.evidence);
+      if (c.where !== "step") assert.ok(c.message.trim().replace(/^##\[error\]/, "").startsWith(verdict.evidence.replace(/…$/, "")), verdict.evidence);
+      assert.ok(verdict.evidence.length <= MAX_EVIDENCE_CHARS);
+    });
+  }
+
+  it("every class of the table has a test above, and every built-in pattern passes the safety check", () => {
+    for (const c of TRANSIENT_CLASSES) {
+      assert.ok(cases.some((t) => t.id === c.id), `class ${c.id} has no real-message test`);
+      assert.ok(c.source.length > 0 && c.description.length > 0);
+      for (const p of c.patterns) assert.equal(checkPatternSafety(p), null, `${c.id}: ${p.source}`);
+    }
+  });
+
+  it("a genuine failure is not transient, with the failed step as evidence", () => {
+    const verdict = classifyJob(facts({ steps: [{ name: "Run tests", conclusion: "failure" }], log: logOf("AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:", "##[error]Process completed with exit code 1.") }), TRANSIENT);
+    assert.equal(verdict.class, "not-transient");
+    assert.match(verdict.evidence, /^failed in step "Run tests"/);
+  });
+});
+
+describe("classifyJob: user patterns, steps, unknown facts", () => {
+  it("NO_RERUN_PATTERNS wins over a built-in class and over RERUN_PATTERNS", () => {
+    const policy = compilePolicy({ when: "transient", rerunPatterns: ["FAILED tests/"], noRerunPatterns: ["AssertionError"] });
+    const log = logOf("npm ERR! code ECONNRESET", "FAILED tests/test_api.py::test_login", "AssertionError: expected 200, got 500");
+    const verdict = classifyJob(facts({ log }), policy);
+    assert.equal(verdict.class, "not-transient");
+    assert.equal(verdict.vetoed, "NO_RERUN_PATTERNS");
+    assert.equal(verdict.evidence, "AssertionError: expected 200, got 500");
+    // Even a failure in "Set up job" is vetoed by a matching line.
+    const setup = classifyJob(facts({ steps: [{ name: "Set up job", conclusion: "failure" }], log }), policy);
+    assert.equal(setup.vetoed, "NO_RERUN_PATTERNS");
+  });
+
+  it("RERUN_PATTERNS mark a failure transient:pattern", () => {
+    const policy = compilePolicy({ when: "transient", rerunPatterns: ["Flaky test detected", "/selenium.*session deleted/i"] });
+    assert.deepEqual(classifyJob(facts({ log: logOf("SELENIUM error: Session deleted because of page crash") }), policy), {
+      class: "transient:pattern",
+      evidence: "SELENIUM error: Session deleted because of page crash",
+    });
+  });
+
+  it("NO_RERUN_STEPS: a failure in a matching step is not transient, even with a transient line in the log", () => {
+    const policy = compilePolicy({ when: "transient", noRerunSteps: ["Run tests", "Lint*"] });
+    for (const step of ["Run tests", "Lint (eslint)", "lint"]) {
+      const verdict = classifyJob(facts({ steps: [{ name: step, conclusion: "failure" }], log: logOf("npm ERR! code ECONNRESET") }), policy);
+      assert.equal(verdict.class, "not-transient", step);
+      assert.equal(verdict.vetoed, "NO_RERUN_STEPS");
+      assert.equal(verdict.evidence, `step "${step}"`);
+    }
+    const other = classifyJob(facts({ steps: [{ name: "Install", conclusion: "failure" }], log: logOf("npm ERR! code ECONNRESET") }), policy);
+    assert.equal(other.class, "transient:network");
+  });
+
+  it("a fact that could not be read makes the job unknown unless something decisive was read", () => {
+    const unknown = classifyJob(facts({ annotations: "unknown", log: "unknown" }), TRANSIENT);
+    assert.equal(unknown.class, "unknown");
+    assert.match(unknown.evidence, /annotations could not be read \(GitHub answered 500\); log could not be read/);
+    // A transient line in the annotations decides when no NO_RERUN pattern could be hiding in the log...
+    const decided = classifyJob(facts({ annotations: ["The job was not acquired by Runner of type hosted even after multiple attempts"], log: "unknown" }), TRANSIENT);
+    assert.equal(decided.class, "transient:not-picked-up");
+    // ...but not when one could.
+    const vetoable = compilePolicy({ when: "transient", noRerunPatterns: ["AssertionError"] });
+    assert.equal(classifyJob(facts({ annotations: ["The job was not acquired by Runner of type hosted even after multiple attempts"], log: "unknown" }), vetoable).class, "unknown");
+  });
+
+  it("an empty log and no annotations: not transient", () => {
+    const verdict = classifyJob(facts({ log: "" }), TRANSIENT);
+    assert.equal(verdict.class, "not-transient");
+  });
+
+  it("a 10 MB log: only the tail is scanned; a transient line early in it does not count", () => {
+    const filler = `${logLine("x".repeat(100))}\n`.repeat(Math.ceil((10 * 1024 * 1024) / 129));
+    const early = logOf("npm ERR! code ECONNRESET") + filler + logLine("##[error]Process completed with exit code 1.");
+    assert.ok(early.length > 10 * 1024 * 1024);
+    assert.equal(classifyJob(facts({ log: early }), TRANSIENT).class, "not-transient");
+    const late = filler + logLine("fatal: early EOF");
+    assert.deepEqual(classifyJob(facts({ log: late }), TRANSIENT), { class: "transient:network", evidence: "fatal: early EOF" });
+  });
+
+  it("evidence is at most 200 characters", () => {
+    const verdict = classifyJob(facts({ log: logOf(`npm ERR! code ECONNRESET ${"y".repeat(5000)}`) }), TRANSIENT);
+    assert.equal(verdict.class, "transient:network");
+    assert.equal(verdict.evidence.length, MAX_EVIDENCE_CHARS);
+  });
+});
+
+describe("judgeAttempt", () => {
+  const transient = { class: "transient:network", evidence: "fatal: early EOF" } as const;
+  const genuine = { class: "not-transient", evidence: 'failed in step "Run tests"' } as const;
+
+  it("MAX_FAILED_JOBS: more failed jobs than the limit are not re-run, under either RERUN_WHEN", () => {
+    for (const when of ["failure", "transient"]) {
+      const policy = compilePolicy({ when, maxFailedJobs: 2 });
+      const three = ["a", "b", "c"].map((name) => ({ name, verdict: transient }));
+      const verdict = judgeAttempt(three, policy);
+      assert.equal(verdict.rerun, false);
+      assert.match(verdict.explanation, /3 jobs failed, more than MAX_FAILED_JOBS=2/);
+      assert.equal(judgeAttempt(three.slice(0, 2), policy).rerun, true);
+    }
+  });
+
+  it("transient: every failed job must be transient; one genuine failure means no rerun, named with its evidence", () => {
+    const verdict = judgeAttempt([{ name: "e2e", verdict: transient }, { name: "build (ubuntu)", verdict: genuine }], TRANSIENT);
+    assert.equal(verdict.rerun, false);
+    assert.equal(verdict.explanation, 'job "build (ubuntu)" failed in step "Run tests": not transient (RERUN_WHEN=transient)');
+    const ok = judgeAttempt([{ name: "e2e", verdict: { class: "transient:runner-lost", evidence: "The runner has received a shutdown signal" } }], TRANSIENT);
+    assert.deepEqual(ok, { rerun: true, explanation: 'job "e2e" lost its runner ("The runner has received a shutdown signal"): transient' });
+  });
+
+  it("RERUN_UNKNOWN says what unknown means", () => {
+    const jobs = [{ name: "e2e", verdict: { class: "unknown", evidence: "log could not be read (404)" } as const }];
+    assert.equal(judgeAttempt(jobs, TRANSIENT).rerun, true);
+    assert.equal(judgeAttempt(jobs, compilePolicy({ when: "transient", rerunUnknown: false })).rerun, false);
+    assert.equal(judgeAttempt([], compilePolicy({ when: "transient", rerunUnknown: false })).rerun, false, "failed jobs not known at all");
+  });
+
+  it("failure: every failed job counts unless NO_RERUN_* vetoed it", () => {
+    const policy = compilePolicy({ noRerunPatterns: ["AssertionError"] });
+    assert.equal(judgeAttempt([{ name: "a", verdict: genuine }], policy).rerun, true);
+    const vetoed = judgeAttempt([{ name: "a", verdict: { class: "not-transient", evidence: "AssertionError: x", vetoed: "NO_RERUN_PATTERNS" } }], policy);
+    assert.equal(vetoed.rerun, false);
+    assert.equal(vetoed.explanation, 'job "a" matched NO_RERUN_PATTERNS ("AssertionError: x"): not transient');
+  });
+
+  it("names at most 5 jobs and stays short", () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({ name: `job ${i} ${"n".repeat(300)}`, verdict: { ...genuine, evidence: "e".repeat(200) } }));
+    const verdict = judgeAttempt(many, TRANSIENT);
+    assert.ok(verdict.explanation.length <= 900);
+    assert.match(judgeAttempt(many.map((j, i) => ({ ...j, name: `j${i}`, verdict: genuine })), TRANSIENT).explanation, /and 35 more failed jobs/);
+  });
+});
+
+describe("policy validation", () => {
+  const base = { GITHUB_SIGN_KEY: "s", GITHUB_TOKEN: "t" };
+  function configError(env: Record<string, string>, variable: string, message: RegExp): void {
+    assert.throws(
+      () => configFromEnv({ ...base, ...env }),
+      (e: unknown) => e instanceof ConfigError && e.variable === variable && message.test(e.message),
+    );
+  }
+
+  it("reads every variable: JSON arrays or one pattern per line, globs, numbers, booleans", () => {
+    const { policy } = configFromEnv({
+      ...base,
+      RERUN_WHEN: "transient",
+      RERUN_PATTERNS: '["ECONNRESET","503 Service Unavailable"]',
+      NO_RERUN_PATTERNS: "AssertionError\nFAILED tests/\n",
+      NO_RERUN_STEPS: "Run tests, Lint*",
+      MAX_FAILED_JOBS: "5",
+      LOG_TAIL_BYTES: "131072",
+      RERUN_UNKNOWN: "false",
+    });
+    assert.equal(policy.when, "transient");
+    assert.deepEqual(policy.rerunPatterns.map((p) => p.source), ["ECONNRESET", "503 Service Unavailable"]);
+    assert.deepEqual(policy.noRerunPatterns.map((p) => p.source), ["AssertionError", "FAILED tests\\/"]);
+    assert.deepEqual(policy.noRerunSteps, ["Run tests", "Lint*"]);
+    assert.equal(policy.maxFailedJobs, 5);
+    assert.equal(policy.logTailBytes, 131072);
+    assert.equal(policy.rerunUnknown, false);
+  });
+
+  it("defaults: failure, no patterns, no limit, 64 KiB, unknown counts", () => {
+    const { policy } = configFromEnv(base);
+    assert.deepEqual({ ...policy }, {
+      when: "failure",
+      rerunPatterns: [],
+      noRerunPatterns: [],
+      noRerunSteps: [],
+      noRerunStepMatchers: [],
+      maxFailedJobs: 0,
+      logTailBytes: 65536,
+      rerunUnknown: true,
+    });
+  });
+
+  it("a bad value stops startup with a message naming the variable", () => {
+    configError({ RERUN_WHEN: "sometimes" }, "RERUN_WHEN", /"failure" or "transient"/);
+    configError({ RERUN_PATTERNS: "([unclosed" }, "RERUN_PATTERNS", /pattern 1 .* is not a valid regular expression/);
+    configError({ NO_RERUN_PATTERNS: '["ok", 3]' }, "NO_RERUN_PATTERNS", /JSON array of strings/);
+    configError({ NO_RERUN_PATTERNS: '["unterminated' }, "NO_RERUN_PATTERNS", /does not parse/);
+    configError({ MAX_FAILED_JOBS: "-1" }, "MAX_FAILED_JOBS", /whole number/);
+    configError({ MAX_FAILED_JOBS: "300" }, "MAX_FAILED_JOBS", /0 to 256/);
+    configError({ LOG_TAIL_BYTES: "10" }, "LOG_TAIL_BYTES", /1024 to 1048576/);
+    configError({ RERUN_UNKNOWN: "perhaps" }, "RERUN_UNKNOWN", /true or false/);
+    configError({ RERUN_PATTERNS: "/x/g" }, "RERUN_PATTERNS", /flags i, m, s and u/);
+  });
+
+  it("a pattern that could be catastrophically slow is refused at startup", () => {
+    for (const slow of ["(a+)+$", "(\\w+\\s?)*$", "(a|a)*b", "(x+x+)+y", "(.*a){30}", "(a|aa)+$", "(\\d+)\\1+"]) {
+      configError({ RERUN_PATTERNS: JSON.stringify(["fine", slow]) }, "RERUN_PATTERNS", /pattern 2 .*catastrophically slow/);
+    }
+    for (const fine of ["ECONNRESET", "npm ERR! code E50[234]", "status code:? 50[234]", "(?:foo|bar) failed", "\\bRPC failed\\b"]) {
+      assert.equal(compilePolicy({ rerunPatterns: [fine] }).rerunPatterns.length, 1, fine);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<string | symbol, unknown>)[key]);
+  }
+  return value;
+}
+
+const textArb = fc.oneof(
+  fc.string({ maxLength: 400, unit: "binary" }),
+  fc.constantFrom(
+    "npm ERR! code ECONNRESET",
+    "AssertionError: boom",
+    "##[error]The runner has received a shutdown signal.",
+    "fatal: early EOF",
+    "No space left on device",
+    "FAILED tests/x.py",
+  ),
+);
+const fetchedArb = <T>(value: fc.Arbitrary<T>) =>
+  fc.oneof(
+    value.map((v) => ({ state: "read" as const, value: v })),
+    fc.string({ maxLength: 40 }).map((why) => ({ state: "unknown" as const, why })),
+    fc.constant({ state: "skipped" as const }),
+  );
+const stepArb = fc.record({
+  name: fc.oneof(fc.constantFrom("Set up job", "Run tests", "Lint", "Install"), fc.string({ maxLength: 60 })),
+  conclusion: fc.constantFrom("success", "failure", "skipped", "cancelled", null),
+});
+const factsArb: fc.Arbitrary<JobFacts> = fc.record({
+  id: fc.integer({ min: 1 }),
+  name: fc.string({ maxLength: 80 }),
+  status: fc.constant("completed" as const),
+  conclusion: fc.constantFrom("failure", "timed_out", null),
+  steps: fc.array(stepArb, { maxLength: 8 }),
+  annotations: fetchedArb(fc.array(textArb, { maxLength: 5 })),
+  log: fetchedArb(fc.array(textArb, { maxLength: 30 }).map((lines) => lines.join("\n"))),
+});
+const policyArb: fc.Arbitrary<RerunPolicy> = fc
+  .record({
+    when: fc.constantFrom("failure", "transient"),
+    rerunPatterns: fc.subarray(["ECONNRESET", "Flaky", "/timeout/i", "^FAILED", "E50[0-9]"]),
+    noRerunPatterns: fc.subarray(["AssertionError", "FAILED tests/", "/panic/i"]),
+    noRerunSteps: fc.subarray(["Run tests", "Lint*", "*deploy*"]),
+    maxFailedJobs: fc.integer({ min: 0, max: 10 }),
+    logTailBytes: fc.integer({ min: 1024, max: 8192 }),
+    rerunUnknown: fc.boolean(),
+  } satisfies Record<keyof RawPolicy, fc.Arbitrary<unknown>>)
+  .map((raw) => compilePolicy(raw));
+
+describe("classifyJob properties", () => {
+  it("pure and deterministic: frozen inputs, the same answer twice, inputs unchanged", () => {
+    fc.assert(
+      fc.property(factsArb, policyArb, (f, policy) => {
+        const before = JSON.stringify(f);
+        deepFreeze(f);
+        deepFreeze(policy);
+        const a = classifyJob(f, policy);
+        const b = classifyJob(f, policy);
+        assert.deepStrictEqual(a, b);
+        assert.equal(JSON.stringify(f), before);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("never throws, and always answers a known class with evidence of at most 200 characters", () => {
+    fc.assert(
+      fc.property(factsArb, policyArb, (f, policy) => {
+        const v = classifyJob(f, policy);
+        assert.ok(v.class === "not-transient" || v.class === "unknown" || /^transient:[a-z-]+$/.test(v.class), v.class);
+        assert.ok(v.evidence.length > 0 && v.evidence.length <= MAX_EVIDENCE_CHARS);
+        if (v.vetoed !== undefined) assert.equal(v.class, "not-transient");
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("bounded on adversarial input: only the last LOG_TAIL_BYTES are read, whatever comes before", () => {
+    // Long runs of what the patterns look for (letters, spaces, digits, "E" codes) with no line
+    // breaks: the shapes that make backtracking patterns slow. Classification completes, and the
+    // answer depends only on the tail, which is what bounds the work.
+    const adversarial = fc
+      .tuple(fc.constantFrom("a", " ", "E", "0", "ECONN", "aaaa!", "\t", "x".repeat(3)), fc.integer({ min: 10_000, max: 200_000 }), textArb)
+      .map(([unit, n, end]) => `${unit.repeat(Math.ceil(n / unit.length))}\n${end}`);
+    fc.assert(
+      fc.property(adversarial, fc.string({ maxLength: 3000 }), policyArb, (log, prefix, policy) => {
+        const tailed = (text: string): JobFacts => ({ ...facts({ log: text }), annotations: { state: "read", value: [] } });
+        const whole = classifyJob(tailed(log), policy);
+        assert.deepStrictEqual(classifyJob(tailed(prefix + log), policy), whole);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
