@@ -52,6 +52,11 @@ function startAttempt(prior: RunRecord, event: RunEvent, config: Config): RunRec
   };
 }
 
+/** A job of the table by id: own entries only, so no key can reach an Object.prototype member. */
+function jobIn(record: RunRecord, key: string): JobEntry | undefined {
+  return Object.hasOwn(record.jobs, key) ? record.jobs[key] : undefined;
+}
+
 /** Folds the event's facts into the record; job status only moves forward. */
 function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
   const common = {
@@ -65,7 +70,7 @@ function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
     return { ...record, ...common, runCompleted: true, runConclusion: event.conclusion };
   }
   const key = String(event.job.id);
-  const existing = record.jobs[key];
+  const existing = jobIn(record, key);
   const failed = event.job.status === "completed" && config.rerunConclusions.has(event.job.conclusion ?? "");
   const moves = existing === undefined || JOB_RANK[event.job.status] > JOB_RANK[existing.status];
   const room = existing !== undefined || Object.keys(record.jobs).length < MAX_JOBS;
@@ -224,7 +229,7 @@ export function decide(prior: RunRecord | undefined, event: RunEvent, config: Co
   }
   if (record.rerun.state === "pending") return drivePending(record, event, config);
   if (event.job.status !== "completed") {
-    const known = base.jobs[String(event.job.id)];
+    const known = jobIn(base, String(event.job.id));
     if (known !== undefined && JOB_RANK[known.status] >= JOB_RANK[event.job.status]) {
       // A late event for a job that already completed, in an attempt whose every job is done:
       // the attempt is over even if its deciding event came first (a 404), so decide it now.
