@@ -52,9 +52,14 @@ function startAttempt(prior: RunRecord, event: RunEvent, config: Config): RunRec
   };
 }
 
-/** A job of the table by id: own entries only, so no key can reach an Object.prototype member. */
+/**
+ * A job of the table by id: own entries only, so no key can reach an Object.prototype member.
+ * An entry with no known status (written before payload text was kept off Object.prototype) is
+ * as good as unknown, so the job's next real event replaces it instead of changing nothing.
+ */
 function jobIn(record: RunRecord, key: string): JobEntry | undefined {
-  return Object.hasOwn(record.jobs, key) ? record.jobs[key] : undefined;
+  const entry = Object.hasOwn(record.jobs, key) ? record.jobs[key] : undefined;
+  return entry !== undefined && Object.hasOwn(JOB_RANK, entry.status) ? entry : undefined;
 }
 
 /** Folds the event's facts into the record; job status only moves forward. */
@@ -73,7 +78,7 @@ function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
   const existing = jobIn(record, key);
   const failed = event.job.status === "completed" && config.rerunConclusions.has(event.job.conclusion ?? "");
   const moves = existing === undefined || JOB_RANK[event.job.status] > JOB_RANK[existing.status];
-  const room = existing !== undefined || Object.keys(record.jobs).length < MAX_JOBS;
+  const room = Object.hasOwn(record.jobs, key) || Object.keys(record.jobs).length < MAX_JOBS;
   const entry: JobEntry = { name: event.job.name, status: event.job.status, conclusion: event.job.conclusion };
   return {
     ...record,

@@ -6,12 +6,14 @@ import assert from "node:assert/strict";
 import * as fc from "fast-check";
 import {
   createRerunner,
+  decide,
   defineConfig,
   MemoryStore,
   parseEvent,
   recordKey,
   silentLogger,
   type GitHubClient,
+  type JobEntry,
   type ParsedEvent,
   type RunEvent,
   type WorkflowJobEvent,
@@ -167,5 +169,22 @@ describe("Object.prototype names as payload text", () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it("a job stored with no status (by a version that read \"constructor\" as a status) is healed by the job's next real event", () => {
+    const config = defineConfig({ secrets: [SECRET] });
+    const example = webhookExamples("workflow_job").find((e) => e.action === "completed")!;
+    const completed = parseEvent({ eventName: "workflow_job", ...ENVELOPE }, example);
+    assert.equal(completed.kind, "event");
+    if (completed.kind !== "event" || completed.event.kind !== "workflow_job") return;
+    const event = completed.event;
+    const queued = { ...event, deliveryId: "d-0", receivedAt: event.receivedAt - 1000, job: { ...event.job, status: "queued" as const, conclusion: null } };
+    const first = decide(undefined, queued, config).record!;
+    // What JSON keeps of an entry whose status was a function: no status at all.
+    const broken = { name: event.job.name, conclusion: null } as unknown as JobEntry;
+    const prior = { ...first, jobs: { [String(event.job.id)]: broken } };
+    const after = decide(prior, event, config);
+    assert.equal(after.record?.jobs[String(event.job.id)]?.status, "completed");
+    assert.notEqual(after.status, 202, after.reason);
   });
 });
