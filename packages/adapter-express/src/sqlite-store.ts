@@ -13,6 +13,50 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /** How often expired rows are deleted (ms, default one hour; 0 disables the timer). */
   readonly sweepIntervalMs?: number;
+  /**
+   * How long opening waits for another process that holds the file (ms, default 30000): an
+   * instance starting at the same moment may be creating it, and its WAL switch and schema
+   * writes fsync, which can take seconds on a busy disk. Nothing listens yet, so waiting is free.
+   */
+  readonly openTimeoutMs?: number;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS run_records (
+    key        TEXT    PRIMARY KEY,
+    version    INTEGER NOT NULL,
+    record     TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS run_records_expires_at ON run_records (expires_at);
+  CREATE TABLE IF NOT EXISTS docs (
+    key        TEXT    PRIMARY KEY,
+    version    INTEGER NOT NULL,
+    value      TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`;
+
+/** SQLITE_BUSY and its extended codes (BUSY_RECOVERY, BUSY_SNAPSHOT, BUSY_TIMEOUT). */
+function isBusy(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code.startsWith("SQLITE_BUSY");
+}
+
+/**
+ * Runs one step of opening the file, again while another process holds it: the busy timeout
+ * covers most waits, but SQLite answers BUSY without waiting in a few cases (a WAL index being
+ * set up or recovered by another connection, a read snapshot gone stale).
+ */
+function whenFree<T>(step: () => T, until: number): T {
+  for (;;) {
+    try {
+      return step();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= until) throw error;
+      // Opening is synchronous and nothing is served yet: a blocking pause is fine here.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
 }
 
 interface WriteParams {
@@ -61,31 +105,35 @@ export class SqliteStore implements Store {
     // The first start creates ./data (or whatever directory STORE names).
     if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
     this.#now = options.now ?? Date.now;
-    this.#db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 1000 });
-    this.#db.pragma("journal_mode = WAL");
-    // WAL with synchronous=NORMAL is durable across process crashes (only a power loss can drop the last commits).
-    this.#db.pragma("synchronous = NORMAL");
-    this.#db.exec(`
-      CREATE TABLE IF NOT EXISTS run_records (
-        key        TEXT    PRIMARY KEY,
-        version    INTEGER NOT NULL,
-        record     TEXT    NOT NULL,
-        expires_at INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS run_records_expires_at ON run_records (expires_at);
-      CREATE TABLE IF NOT EXISTS docs (
-        key        TEXT    PRIMARY KEY,
-        version    INTEGER NOT NULL,
-        value      TEXT    NOT NULL,
-        expires_at INTEGER NOT NULL
-      ) WITHOUT ROWID;
-    `);
-    // Files from before listPending have no pending_until column: add it (NULL: nothing pending).
-    const columns = this.#db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('run_records')").all();
-    if (!columns.some((c) => c.name === "pending_until")) {
-      this.#db.exec("ALTER TABLE run_records ADD COLUMN pending_until INTEGER");
+    const busyTimeoutMs = options.busyTimeoutMs ?? 1000;
+    if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new RangeError(`busyTimeoutMs must be a whole number of milliseconds, got ${busyTimeoutMs}`);
+    const openTimeoutMs = Math.max(options.openTimeoutMs ?? 30_000, busyTimeoutMs);
+    const until = Date.now() + openTimeoutMs;
+    // The long wait is set as the connection opens, before any statement: switching to WAL
+    // writes the file header, so it must already wait for a lock rather than fail on one.
+    this.#db = whenFree(() => new Database(this.path, { timeout: openTimeoutMs }), until);
+    try {
+      whenFree(() => this.#db.pragma("journal_mode = WAL"), until);
+      // WAL with synchronous=NORMAL is durable across process crashes (only a power loss can drop the last commits).
+      this.#db.pragma("synchronous = NORMAL");
+      // One write transaction: another instance sees either no table or the table with its index.
+      const createSchema = this.#db.transaction(() => {
+        this.#db.exec(SCHEMA);
+        // Files from before listPending have no pending_until column: add it (NULL: nothing pending).
+        const columns = this.#db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('run_records')").all();
+        if (!columns.some((c) => c.name === "pending_until")) this.#db.exec("ALTER TABLE run_records ADD COLUMN pending_until INTEGER");
+        this.#db.exec("CREATE INDEX IF NOT EXISTS run_records_pending_until ON run_records (pending_until) WHERE pending_until IS NOT NULL");
+      });
+      whenFree(() => createSchema.immediate(), until);
+      this.#sweep = this.#db.prepare<[number]>("DELETE FROM run_records WHERE expires_at <= ?");
+      this.#sweepDocs = this.#db.prepare<[number]>("DELETE FROM docs WHERE expires_at <= ?");
+      whenFree(() => this.sweep(), until);
+    } catch (error) {
+      this.#db.close();
+      throw error;
     }
-    this.#db.exec("CREATE INDEX IF NOT EXISTS run_records_pending_until ON run_records (pending_until) WHERE pending_until IS NOT NULL");
+    // From here a write waits only briefly: better-sqlite3 is synchronous, so a wait blocks the event loop.
+    this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     this.#select = this.#db.prepare<[string, number], Row>(
       "SELECT version, record FROM run_records WHERE key = ? AND expires_at > ?",
     );
@@ -100,8 +148,6 @@ export class SqliteStore implements Store {
       UPDATE run_records SET version = version + 1, record = @record, expires_at = @expiresAt, pending_until = @pendingUntil
       WHERE key = @key AND version = @version AND expires_at > @now
     `);
-    this.#sweep = this.#db.prepare<[number]>("DELETE FROM run_records WHERE expires_at <= ?");
-    this.#sweepDocs = this.#db.prepare<[number]>("DELETE FROM docs WHERE expires_at <= ?");
     this.#selectDoc = this.#db.prepare<[string, number], { version: number; value: string }>(
       "SELECT version, value FROM docs WHERE key = ? AND expires_at > ?",
     );
@@ -117,7 +163,6 @@ export class SqliteStore implements Store {
     this.#pending = this.#db.prepare<[number, number, number], { key: string }>(
       "SELECT key FROM run_records WHERE pending_until IS NOT NULL AND pending_until <= ? AND expires_at > ? ORDER BY pending_until LIMIT ?",
     );
-    this.sweep();
     const every = options.sweepIntervalMs ?? 3_600_000;
     if (every > 0) {
       this.#timer = setInterval(() => {

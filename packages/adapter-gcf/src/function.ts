@@ -1,5 +1,6 @@
 import type { HttpFunction, Request, Response } from "@google-cloud/functions-framework";
 import {
+  clip,
   ConfigError,
   configFromEnv,
   createRerunner,
@@ -41,10 +42,11 @@ function send(res: Response, status: number, body: ResponseBody): void {
   res.end(http.body);
 }
 
+/** A header echoed in an answer (the delivery id), cut like payload text. */
 function firstHeader(req: Request, name: string): string | null {
   const value = req.headers[name];
   const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined || first === "" ? null : first;
+  return first === undefined || first === "" ? null : clip(first);
 }
 
 type Ready = { readonly kind: "ready"; readonly rerunner: Rerunner } | { readonly kind: "misconfigured"; readonly reason: string };

@@ -9,7 +9,7 @@ import { decide, settle, type RerunOutcome } from "./machine.js";
 import { recordKey, type Store } from "./store.js";
 import { backoff, withTimeout } from "./timing.js";
 import type { Action, RerunAction, RunEvent, RunRecord } from "./types.js";
-import { header, readDelivery, type WebhookRequest } from "./webhook.js";
+import { echoedHeader, readDelivery, type WebhookRequest } from "./webhook.js";
 
 export type { HeaderValue, WebhookRequest } from "./webhook.js";
 
@@ -198,14 +198,14 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
           const intake = readDelivery(request, config, started, handlerId);
           if (intake.kind === "answer") {
             const { status, reason } = intake;
-            return { status, body: { status, action: "none", reason, delivery: header(request.headers, "x-github-delivery"), run: null } };
+            return { status, body: { status, action: "none", reason, delivery: echoedHeader(request.headers, "x-github-delivery"), run: null } };
           }
           event = intake.event;
           return processEvent(event);
         },
-        () => header(request.headers, "x-github-delivery"),
+        () => echoedHeader(request.headers, "x-github-delivery"),
       );
-      logDelivery(header(request.headers, "x-github-event"), response, event, started);
+      logDelivery(echoedHeader(request.headers, "x-github-event"), response, event, started);
       return response;
     },
     async handleEvent(event) {

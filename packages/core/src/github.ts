@@ -48,23 +48,40 @@ export function describe(error: unknown): { status: number | null; message: stri
   return { status, message, headers: e.response?.headers ?? {} };
 }
 
-function isRateLimited(status: number, headers: Record<string, string | number | undefined>): boolean {
-  return status === 429 || (status === 403 && String(headers["x-ratelimit-remaining"]) === "0") || headers["retry-after"] !== undefined;
+/**
+ * GitHub's rate limits: the primary one (x-ratelimit-remaining: 0), a Retry-After, or a
+ * secondary limit, which GitHub may answer as a bare 403 or 429 whose message says "You have
+ * exceeded a secondary rate limit" ("Rate limits for the REST API", docs.github.com).
+ */
+function isRateLimited(status: number, message: string, headers: Record<string, string | number | undefined>): boolean {
+  return (
+    status === 429 ||
+    (status === 403 && (String(headers["x-ratelimit-remaining"]) === "0" || /rate limit/i.test(message))) ||
+    headers["retry-after"] !== undefined
+  );
 }
 
-/** Classifies a failed rerun call: "already running" and a missing permission are both 403. */
+/**
+ * A refusal for the token's rights: 401 (a bad or missing token), or a 403 saying so
+ * ("Resource not accessible by integration" / "by personal access token", "Must have admin
+ * rights to Repository", "Requires authentication").
+ */
+const PERMISSION_REFUSAL = /not accessible by|must have admin rights|requires authentication|permission/i;
+
+/** Classifies a failed rerun call: "already running", a rate limit and a missing permission can all be 403. */
 export function classifyRerunError(error: unknown): RerunCallResult {
   const { status, message, headers } = describe(error);
   if (status === null) return { kind: "transient", message: `no answer from GitHub: ${message}` };
-  if (isRateLimited(status, headers)) return { kind: "transient", message: `rate limited (${status}): ${message}` };
+  if (isRateLimited(status, message, headers)) return { kind: "transient", message: `rate limited (${status}): ${message}` };
   if (status === 403 && /already running|in progress|not complete/i.test(message)) {
     return { kind: "in-progress", message: `GitHub says the run is not completed yet (403: ${message})` };
   }
-  if (status === 403 || status === 401) {
+  if (status === 401 || (status === 403 && PERMISSION_REFUSAL.test(message))) {
     return { kind: "forbidden", status, message: `${status}: ${message} — the token needs repo and workflow scopes (actions: write)` };
   }
   if (status === 404) return { kind: "not-found", message: `404: ${message} — the run does not exist or the token cannot see it` };
   if (status >= 500 || status === 408) return { kind: "transient", message: `GitHub answered ${status}: ${message}` };
+  // Any other refusal (a 403 for a run GitHub will not re-run, a 422): GitHub's own words say why.
   return { kind: "forbidden", status, message: `${status}: ${message}` };
 }
 

@@ -19,6 +19,7 @@ export type {
   Action,
   Decision,
 } from "./types.js";
+export { clip, ECHO_LIMIT } from "./echo.js";
 export { parseEvent, type ParsedEvent, type Ignored, type Envelope } from "./event.js";
 export { decide, settle, rerunHappened, MAX_DELIVERY_MEMO, MAX_JOBS, type RerunOutcome, type Settlement } from "./machine.js";
 export {

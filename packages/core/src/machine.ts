@@ -55,6 +55,16 @@ function startAttempt(prior: RunRecord, event: RunEvent, config: Config): RunRec
   };
 }
 
+/**
+ * A job of the table by id: own entries only, so no key can reach an Object.prototype member.
+ * An entry with no known status (written before payload text was kept off Object.prototype) is
+ * as good as unknown, so the job's next real event replaces it instead of changing nothing.
+ */
+function jobIn(record: RunRecord, key: string): JobEntry | undefined {
+  const entry = Object.hasOwn(record.jobs, key) ? record.jobs[key] : undefined;
+  return entry !== undefined && Object.hasOwn(JOB_RANK, entry.status) ? entry : undefined;
+}
+
 /** Folds the event's facts into the record; job status only moves forward. */
 function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
   const common = {
@@ -68,10 +78,10 @@ function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
     return absorbJobFacts({ ...record, ...common, runCompleted: true, runConclusion: event.conclusion }, event, config);
   }
   const key = String(event.job.id);
-  const existing = record.jobs[key];
+  const existing = jobIn(record, key);
   const failed = event.job.status === "completed" && config.rerunConclusions.has(event.job.conclusion ?? "");
   const moves = existing === undefined || JOB_RANK[event.job.status] > JOB_RANK[existing.status];
-  const room = existing !== undefined || Object.keys(record.jobs).length < MAX_JOBS;
+  const room = Object.hasOwn(record.jobs, key) || Object.keys(record.jobs).length < MAX_JOBS;
   const entry: JobEntry = { name: event.job.name, status: event.job.status, conclusion: event.job.conclusion };
   const absorbed: RunRecord = {
     ...record,
@@ -240,7 +250,7 @@ export function decide(prior: RunRecord | undefined, event: RunEvent, config: Co
   }
   if (record.rerun.state === "pending") return drivePending(record, event, config);
   if (event.job.status !== "completed") {
-    const known = base.jobs[String(event.job.id)];
+    const known = jobIn(base, String(event.job.id));
     if (known !== undefined && JOB_RANK[known.status] >= JOB_RANK[event.job.status]) {
       // A late event for a job that already completed, in an attempt whose every job is done:
       // the attempt is over even if its deciding event came first (a 404), so decide it now.

@@ -1,4 +1,5 @@
 import type { Config } from "./config.js";
+import { clip } from "./echo.js";
 import { parseEvent } from "./event.js";
 import { verifySignature } from "./signature.js";
 import type { RunEvent } from "./types.js";
@@ -25,6 +26,12 @@ export function header(headers: Readonly<Record<string, HeaderValue>>, name: str
   return first === undefined || first === "" ? null : first;
 }
 
+/** A header we echo in an answer or a log (delivery id, event name): cut like any payload text. */
+export function echoedHeader(headers: Readonly<Record<string, HeaderValue>>, name: string): string | null {
+  const value = header(headers, name);
+  return value === null ? null : clip(value);
+}
+
 function toText(rawBody: Buffer | Uint8Array | string): string {
   return typeof rawBody === "string" ? rawBody : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength).toString("utf8");
 }
@@ -41,7 +48,7 @@ export function readDelivery(request: WebhookRequest, config: Config, receivedAt
   } catch {
     return { kind: "answer", status: 400, reason: "body is not valid JSON (set the webhook content type to application/json)" };
   }
-  const deliveryId = header(request.headers, "x-github-delivery") ?? handlerId;
+  const deliveryId = echoedHeader(request.headers, "x-github-delivery") ?? handlerId;
   const parsed = parseEvent({ eventName: header(request.headers, "x-github-event"), deliveryId, receivedAt, handlerId }, payload);
   if (parsed.kind === "ignored") return { kind: "answer", status: 204, reason: parsed.reason };
   return { kind: "event", event: parsed.event };

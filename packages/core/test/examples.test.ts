@@ -115,7 +115,7 @@ describe("malformed payloads", () => {
     ["no repository", { action: "queued", workflow_job: { id: 1, run_id: 2 } }, /no repository/],
     ["a repository without id", { action: "queued", workflow_job: { id: 1, run_id: 2 }, repository: { name: "r", owner: { login: "o" } } }, /no id/],
     ["no run_id", { action: "queued", workflow_job: { id: 1 }, repository: { id: 1, name: "r", owner: { login: "o" } } }, /no run_id/],
-    ["a string job id", { action: "queued", workflow_job: { id: "1", run_id: 2 }, repository: { id: 1, name: "r", owner: { login: "o" } } }, /no id/],
+    ["a string job id", { action: "queued", workflow_job: { id: "1", run_id: 2 }, repository: { id: 1, name: "r", owner: { login: "o" } } }, /workflow_job\.id is "1": not a whole number/],
     ["an unknown action", { action: "exploded", workflow_job: { id: 1, run_id: 2 }, repository: { id: 1, name: "r", owner: { login: "o" } } }, /not tracked/],
   ];
   for (const [name, payload, reason] of cases) {

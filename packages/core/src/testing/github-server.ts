@@ -10,6 +10,9 @@ import type { AddressInfo, Socket } from "node:net";
  * - unprocessable: 422 (GitHub will not re-run this run, e.g. too old or too many reruns).
  * - server-error: 500.
  * - rate-limited: 403 with x-ratelimit-remaining: 0.
+ * - secondary-rate-limit: 403 with GitHub's secondary rate limit message, no Retry-After and
+ *   quota left (x-ratelimit-remaining: 4999), as GitHub may answer it.
+ * - bad-credentials: 401 "Bad credentials" (a revoked or wrong token).
  * - hang: never answers (until the server closes).
  * - drop-after-perform: performs the rerun, then destroys the connection without an answer.
  * - perform-then-hang: performs the rerun, then never answers (its caller dies or times out
@@ -23,6 +26,8 @@ export type RerunBehaviour =
   | "unprocessable"
   | "server-error"
   | "rate-limited"
+  | "secondary-rate-limit"
+  | "bad-credentials"
   | "hang"
   | "drop-after-perform"
   | "perform-then-hang";
@@ -233,6 +238,15 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
               "x-ratelimit-remaining": "0",
               "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 60),
             });
+          case "secondary-rate-limit":
+            // GitHub's wording ("Rate limits for the REST API", docs.github.com); the request id varies.
+            return json(res, 403, {
+              message:
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0401:2F3A:1B2C3D:4E5F60:6789ABCD.",
+              documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+            }, { "x-ratelimit-remaining": "4999", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600) });
+          case "bad-credentials":
+            return json(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
           case "hang":
             return; // never answered; closed with the server
           case "drop-after-perform":
