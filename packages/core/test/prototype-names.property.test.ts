@@ -72,6 +72,13 @@ function expected(c: Case, text: string): ParsedEvent | "not tracked" {
   const set = (patch: Partial<RunEvent>): ParsedEvent => ({ kind: "event", event: { ...e, ...patch } as RunEvent });
   const setJob = (patch: Partial<WorkflowJobEvent["job"]>): ParsedEvent =>
     e.kind === "workflow_job" ? { kind: "event", event: { ...e, job: { ...e.job, ...patch } } } : original;
+  const step = /^workflow_job\.steps\.(\d+)\.(name|conclusion)$/.exec(where);
+  if (step !== null && e.kind === "workflow_job" && e.job.steps !== undefined) {
+    // Steps are read for the rerun policy: a name reads back exactly, a conclusion in lower case.
+    const index = Number(step[1]);
+    const steps = e.job.steps.map((s, i) => (i !== index ? s : step[2] === "name" ? { ...s, name: text } : { ...s, conclusion: text.toLowerCase() }));
+    return setJob({ steps });
+  }
   switch (where) {
     case "repository.name":
       return set({ repo: { ...e.repo, name: text } });
