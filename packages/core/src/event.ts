@@ -88,6 +88,7 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
     repo,
     attempt: positiveInt(body.run_attempt) ?? 1,
     headBranch: str(body.head_branch),
+    defaultBranch: isObject(payload.repository) ? str(payload.repository.default_branch) : null,
     sender: senderOf(payload),
   };
   const action = str(payload.action);

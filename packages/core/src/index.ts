@@ -1,7 +1,7 @@
 export { verifySignature, sign } from "./signature.js";
 export { configFromEnv, defineConfig, DEFAULTS, type Config, type Env } from "./config.js";
 export { ConfigError } from "./errors.js";
-export { compileBranchPatterns, type BranchMatcher } from "./branches.js";
+export { compileBranchPatterns, branchRefusal, DEFAULT_BRANCH_ONLY, type BranchMatcher } from "./branches.js";
 export { MemoryStore, recordKey, type Store, type Versioned } from "./store.js";
 export { jsonLogger, silentLogger, parseLogLevel, type Logger, type LogEntry, type LogLevel } from "./log.js";
 export type {
