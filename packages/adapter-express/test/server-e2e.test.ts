@@ -151,7 +151,7 @@ describe("server e2e: the status table over real HTTP (default SQLite store unde
     assert.equal(gh.performed(runId), 1);
     const post = gh.calls.find((c) => c.method === "POST" && c.path.includes(`/runs/${runId}/`));
     assert.equal(post?.path, `/repos/octo-org/octo-repo/actions/runs/${runId}/rerun-failed-jobs`);
-    assert.equal(post?.headers.authorization, `token ${TOKEN}`);
+    assert.equal(post?.headers.authorization, `Bearer ${TOKEN}`);
 
     const completed = await deliver(server.url, runEvent(runId, "completed", "failure"));
     assert.equal(completed.status, 200);

@@ -39,5 +39,13 @@ export {
   type ResponseBody,
   type HeaderValue,
 } from "./engine.js";
-export { createOctokit, USER_AGENT, type OctokitOptions } from "./octokit.js";
+export {
+  createOctokit,
+  createReadOnlyOctokit,
+  USER_AGENT,
+  PROJECT_URL,
+  GITHUB_API_VERSION,
+  GITHUB_MEDIA_TYPE,
+  type OctokitOptions,
+} from "./octokit.js";
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";
