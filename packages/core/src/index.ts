@@ -49,3 +49,5 @@ export {
   type OctokitOptions,
 } from "./octokit.js";
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";
+export { liveness, readiness, READINESS_KEY, READINESS_TIMEOUT_MS, type HealthAnswer } from "./health.js";
+export { checkCredentials, credentialProblem, warnAboutCredentials, type CredentialCheck } from "./credentials.js";
