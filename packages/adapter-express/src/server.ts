@@ -155,7 +155,7 @@ export async function startServer(env: Env = process.env, options: ServerOptions
     res.once("close", () => inFlight.delete(res));
   });
   const { port } = server.address() as AddressInfo;
-  logger({ level: "info", msg: "listening", port, host: host ?? "(all interfaces)", store: description, dryRun: config.dryRun, githubApiUrl: config.githubApiUrl });
+  logger({ level: "info", msg: "listening", port, host: host ?? "(all interfaces)", pid: process.pid, store: description, dryRun: config.dryRun, githubApiUrl: config.githubApiUrl });
   // A bad token is reported now rather than on the first failed run; never holds up the start.
   const credentialCheck = new AbortController();
   if (!config.dryRun && options.github === undefined && options.checkCredentials !== false) {
