@@ -7,7 +7,7 @@ const config = configFromEnv({ GITHUB_SIGN_KEY: "bench", DRY_RUN: "true" });
 function runEvents(runId: number, jobs: number): RunEvent[] {
   const out: RunEvent[] = [];
   let t = 1;
-  const base = { repo: { id: 1, owner: "o", name: "r" }, runId, attempt: 1, headBranch: "master", workflowName: "CI", sender: "octocat" };
+  const base = { repo: { id: 1, owner: "o", name: "r" }, runId, attempt: 1, headBranch: "master", defaultBranch: "master", workflowName: "CI", sender: "octocat" };
   for (const status of ["queued", "in_progress", "completed"] as const) {
     for (let j = 0; j < jobs; j++) {
       out.push({

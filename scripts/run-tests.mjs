@@ -15,6 +15,8 @@ for (const root of roots) {
     for (const f of readdirSync(dir).sort()) if (f.endsWith(".test.ts")) files.push(join(dir, f));
   }
 }
+// Tests of the product as a whole (packing, installing, npm scripts, engines).
+if (existsSync("test")) for (const f of readdirSync("test").sort()) if (f.endsWith(".test.ts")) files.push(join("test", f));
 const filter = process.argv.slice(2);
 const selected = filter.length ? files.filter((f) => filter.some((x) => f.includes(x))) : files;
 const result = spawnSync(

@@ -11,6 +11,6 @@ export default defineConfig({
   // tsup strips "node:" by default, which turns "node:test" into a package named "test".
   removeNodeProtocol: false,
   // Resolved at run time from node_modules: the core is its own package, better-sqlite3 is
-  // native, and express is the host app's own copy (a peer dependency).
+  // native, and express (used by the server only) is its own dependency.
   external: ["@job-rerunner/core", "better-sqlite3", "express"],
 });

@@ -15,7 +15,10 @@ try {
       console.error(`example app: could not listen on port ${config.port}${code}: ${error.message}`);
       process.exit(1);
     }
-    console.log(`example app on http://localhost:${config.port} (webhook at /github/webhook)`);
+    // PORT=0 picks a free port: print the one really listened on.
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : config.port;
+    console.log(`example app on http://localhost:${port} (webhook at /github/webhook)`);
   });
   let stopping = false;
   const stop = (): void => {

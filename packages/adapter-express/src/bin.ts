@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start` / `job-rerunner`: the server from environment variables. Bad configuration
 // ends the process with one line naming the variable, never a stack trace.
+import { createRequire } from "node:module";
 import { ConfigError } from "@job-rerunner/core";
 import { startServer, type RunningServer } from "./server.js";
 
@@ -9,7 +10,64 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+const USAGE = `Usage: job-rerunner [--help | --version]
+
+Runs the job-rerunner webhook server: POST / takes GitHub's workflow_job and workflow_run
+deliveries and re-runs the failed jobs of a finished run, once per attempt.
+GET / answers a health text, GET /healthz and GET /readyz answer one line of JSON.
+
+Configured by environment variables (see the README for all of them):
+  GITHUB_SIGN_KEY   the webhook secret (required)
+  GITHUB_TOKEN      token allowed to re-run jobs (required unless DRY_RUN=true)
+  DRY_RUN           true: decide and record, call nothing on GitHub
+  REPO_BRANCHES     branches to re-run (default: the repository's default branch)
+  RUN_ATTEMPTS      total attempts per run, the first included (default 4)
+  PORT, HOST        where to listen (default 5000 on every interface)
+  STORE             sqlite:PATH (default sqlite:./data/job-rerunner.sqlite) or memory
+  LOG_LEVEL         debug, info, warn or error (default info)
+
+Example:
+  GITHUB_SIGN_KEY=your-webhook-secret DRY_RUN=true npx job-rerunner
+
+SIGTERM or SIGINT lets deliveries in flight finish, then exits 0.
+`;
+
+/** The version in this package's package.json (dist/bin.js sits one level below it). */
+function version(): string {
+  const { version: v } = createRequire(import.meta.url)("../package.json") as { version: string };
+  return v;
+}
+
+/**
+ * Under npm (`npx job-rerunner`), npm runs us through `sh -c`, and a SIGTERM sent to npm kills
+ * that shell, not us: we would be left serving with no parent. Stop as if signalled instead.
+ */
+function stopWhenOrphanedByNpm(stop: (reason: NodeJS.Signals) => void): void {
+  if (process.env.npm_lifecycle_event === undefined && process.env.npm_command === undefined) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      stop("SIGTERM");
+    }
+  }, 500);
+  timer.unref();
+}
+
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (args.includes("--version") || args.includes("-v")) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (args.length > 0) {
+    process.stderr.write(`job-rerunner: unknown argument "${args[0]}" (all settings are environment variables; see --help)\n`);
+    process.exit(2);
+  }
   let server: RunningServer;
   try {
     server = await startServer(process.env);
@@ -35,6 +93,7 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  stopWhenOrphanedByNpm(stop);
 }
 
 void main();

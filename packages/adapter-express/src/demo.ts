@@ -27,6 +27,15 @@ async function main(): Promise<number> {
     { GITHUB_SIGN_KEY: secret, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "info" },
     { port: 0, host: "127.0.0.1", writeLog: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
+  // SIGTERM or Ctrl-C (npm forwards it) stops the demo cleanly: the server closes, nothing is left listening.
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void server.close().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
   try {
     console.log(`job-rerunner demo: server listening on ${server.url} (DRY_RUN, memory store, generated secret)`);
     console.log(`Replaying run ${RUN.runId} of ${RUN.owner}/${RUN.repo} ("${RUN.workflow}" on ${RUN.branch}): 3 jobs, one fails.\n`);

@@ -6,13 +6,18 @@ import {
   configFromEnv,
   createRerunner,
   jsonLogger,
+  liveness,
   parseLogLevel,
+  readiness,
   toHttpResponse,
+  warnAboutCredentials,
+  type HealthAnswer,
   type Env,
   type GitHubClient,
   type Logger,
   type LogLevel,
   type Rerunner,
+  type Store,
 } from "@job-rerunner/core";
 import { createWebhookHandler } from "./handler.js";
 import { openStore } from "./store-from-spec.js";
@@ -20,12 +25,16 @@ import { openStore } from "./store-from-spec.js";
 export interface ServerOptions {
   /** Overrides PORT; 0 picks a free port (tests, the demo). */
   readonly port?: number;
-  /** Interface to listen on (default: all, like the service this one replaces). */
+  /** Overrides HOST: the interface to listen on (default: all, like the service this one replaces). */
   readonly host?: string;
   /** Where JSON log lines go (default stdout). */
   readonly writeLog?: (line: string) => void;
+  /** Replaces the store named by STORE (embedding, tests); it is closed with the server. */
+  readonly store?: Store;
   /** Replaces the GitHub client built from the configuration. */
   readonly github?: GitHubClient;
+  /** Whether to check GITHUB_TOKEN with GitHub once at start (default true; never with DRY_RUN or `github`). */
+  readonly checkCredentials?: boolean;
   /** How long `close` waits for in-flight requests before cutting them (default 15 s). */
   readonly shutdownGraceMs?: number;
 }
@@ -36,6 +45,16 @@ export interface RunningServer {
   readonly logger: Logger;
   /** Stops accepting, lets in-flight deliveries finish, then closes the store. Idempotent. */
   close(): Promise<void>;
+}
+
+/** HOST: the address to bind; unset or empty means every interface. */
+function hostFromEnv(env: Env): string | undefined {
+  const raw = env.HOST?.trim();
+  return raw === undefined || raw === "" ? undefined : raw;
+}
+
+function sendHealth(res: express.Response, answer: HealthAnswer): void {
+  res.status(answer.status).type("application/json").set("cache-control", "no-store").send(`${answer.body}\n`);
 }
 
 function logLevelFromEnv(env: Env): LogLevel {
@@ -54,9 +73,13 @@ function logLevelFromEnv(env: Env): LogLevel {
 export async function startServer(env: Env = process.env, options: ServerOptions = {}): Promise<RunningServer> {
   const config = configFromEnv(env);
   const level = logLevelFromEnv(env);
+  const host = options.host ?? hostFromEnv(env);
   const logger = jsonLogger(options.writeLog === undefined ? { level } : { level, write: options.writeLog });
   // Opened (PostgreSQL: connected, tables ready) before anything listens.
-  const { store, description } = await openStore(config.store, { onBackgroundError: (error) => logger({ level: "warn", msg: "store background error", error }) });
+  const { store, description } =
+    options.store === undefined
+      ? await openStore(config.store, { onBackgroundError: (error) => logger({ level: "warn", msg: "store background error", error }) })
+      : { store: options.store, description: "given by the caller" };
 
   const engine = createRerunner({ config, store, logger, ...(options.github === undefined ? {} : { github: options.github }) });
   // A delivery's engine work can outlive its connection (the client gave up, or the grace period
@@ -85,6 +108,11 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   // Everything but the webhook path: a JSON 404, and JSON for any error.
   const app = express();
   app.disable("x-powered-by");
+  // For orchestrators: /healthz says the process answers, /readyz that its store does too.
+  app.get("/healthz", (_req: express.Request, res: express.Response) => sendHealth(res, liveness()));
+  app.get("/readyz", (_req: express.Request, res: express.Response, next: express.NextFunction) => {
+    readiness(store).then((answer) => sendHealth(res, answer), next);
+  });
   app.use((req: express.Request, res: express.Response) => {
     res.status(404).json({ status: 404, action: "none", reason: `nothing at ${req.method} ${req.path}: the webhook is POST /`, delivery: null, run: null });
   });
@@ -115,8 +143,8 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   // With no host, Node listens on every interface (IPv6 and IPv4 where available).
   const server = await new Promise<Server>((resolve, reject) => {
     const s = createServer(listener);
-    if (options.host === undefined) s.listen(options.port ?? config.port);
-    else s.listen(options.port ?? config.port, options.host);
+    if (host === undefined) s.listen(options.port ?? config.port);
+    else s.listen(options.port ?? config.port, host);
     s.once("listening", () => resolve(s));
     s.once("error", reject);
   }).catch(async (error: unknown) => {
@@ -131,11 +159,17 @@ export async function startServer(env: Env = process.env, options: ServerOptions
     res.once("close", () => inFlight.delete(res));
   });
   const { port } = server.address() as AddressInfo;
-  logger({ level: "info", msg: "listening", port, store: description, dryRun: config.dryRun, githubApiUrl: config.githubApiUrl });
+  logger({ level: "info", msg: "listening", port, host: host ?? "(all interfaces)", pid: process.pid, store: description, dryRun: config.dryRun, githubApiUrl: config.githubApiUrl });
+  // A bad token is reported now rather than on the first failed run; never holds up the start.
+  const credentialCheck = new AbortController();
+  if (!config.dryRun && options.github === undefined && options.checkCredentials !== false) {
+    void warnAboutCredentials({ token: config.githubToken, baseUrl: config.githubApiUrl }, logger, { signal: credentialCheck.signal });
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      credentialCheck.abort();
       logger({ level: "info", msg: "shutting down: finishing in-flight requests" });
       await new Promise<void>((resolve) => {
         const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 15_000);
@@ -158,5 +192,6 @@ export async function startServer(env: Env = process.env, options: ServerOptions
     })();
     return closing;
   };
-  return { port, url: `http://127.0.0.1:${port}`, logger, close };
+  const reachableAt = host === undefined || host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return { port, url: `http://${reachableAt}:${port}`, logger, close };
 }

@@ -101,7 +101,8 @@ describe("server e2e: the status table over real HTTP (default SQLite store unde
     const good = job(nextRun++, 1, "queued");
     const tampered = await deliver(server.url, { headers: good.headers, rawBody: good.rawBody.replace('"queued"', '"completed"') });
     assert.equal(tampered.status, 403);
-    assert.equal(gh.calls.length, 0);
+    // The only call is the credential check at start (GET /rate_limit), never one for these deliveries.
+    assert.equal(gh.calls.filter((c) => c.path !== "/rate_limit").length, 0);
   });
 
   it("400 for a correctly signed body that is not JSON", async () => {
@@ -136,7 +137,7 @@ describe("server e2e: the status table over real HTTP (default SQLite store unde
     const workflow = await deliver(server.url, job(nextRun++, 1, "completed", "failure", { workflow: "Nightly" }));
     assert.equal(workflow.status, 204);
     assert.match(workflow.body.reason, /RERUN_WORKFLOWS/);
-    assert.equal(gh.calls.length, 0);
+    assert.equal(gh.calls.filter((c) => c.path !== "/rate_limit").length, 0);
   });
 
   it("202 while jobs run, 201 when the last job fails (one POST with the token), 200 for the run's completion afterwards", async () => {
@@ -151,7 +152,7 @@ describe("server e2e: the status table over real HTTP (default SQLite store unde
     assert.equal(gh.performed(runId), 1);
     const post = gh.calls.find((c) => c.method === "POST" && c.path.includes(`/runs/${runId}/`));
     assert.equal(post?.path, `/repos/octo-org/octo-repo/actions/runs/${runId}/rerun-failed-jobs`);
-    assert.equal(post?.headers.authorization, `token ${TOKEN}`);
+    assert.equal(post?.headers.authorization, `Bearer ${TOKEN}`);
 
     const completed = await deliver(server.url, runEvent(runId, "completed", "failure"));
     assert.equal(completed.status, 200);

@@ -4,6 +4,7 @@
 // until it stops. Then: FIRESTORE_EMULATOR_HOST=127.0.0.1:8181 npm run start:gcf
 //
 //   npm run firestore-emulator -w @job-rerunner/adapter-gcf      (port: FIRESTORE_EMULATOR_PORT, default 8181)
+import { createRequire } from "node:module";
 import { FirestoreServer } from "@firestore-emulator/server";
 // The same fixes as the tests' emulator: update-time preconditions enforced, as on real Firestore.
 import { enforceUpdateTimePreconditions } from "../test/emulator.ts";
@@ -16,8 +17,13 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 }
 const server = new FirestoreServer();
 enforceUpdateTimePreconditions(server.state);
+// FirestoreServer.start() binds every interface; a local emulator with no authentication must
+// not be reachable from the network, so bind loopback only, with the gRPC copy the server uses.
+const grpc = createRequire(createRequire(import.meta.url).resolve("@firestore-emulator/server"))("@grpc/grpc-js");
 try {
-  await server.start(port);
+  await new Promise((resolve, reject) =>
+    server.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
+  );
 } catch (error) {
   process.stderr.write(`firestore-emulator: cannot listen on ${port}: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

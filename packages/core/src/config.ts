@@ -38,7 +38,6 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULTS = {
   runAttempts: 4,
-  branches: "master",
   rerunConclusions: "failure",
   githubApiUrl: "https://api.github.com",
   port: 5000,
@@ -132,8 +131,9 @@ export function configFromEnv(env: Env = process.env): Config {
       "is required (a token with repo and workflow scopes, or actions: write) unless DRY_RUN=true",
     );
   }
-  const branchPatterns = env.REPO_BRANCHES === undefined ? [DEFAULTS.branches] : list(env.REPO_BRANCHES);
-  if (branchPatterns.length === 0) {
+  // Unset: the repository's default branch (the reference's `master` meant just that).
+  const branchPatterns = env.REPO_BRANCHES === undefined ? [] : list(env.REPO_BRANCHES);
+  if (env.REPO_BRANCHES !== undefined && branchPatterns.length === 0) {
     throw new ConfigError("REPO_BRANCHES", 'must name at least one branch or pattern, e.g. "master" or "*"');
   }
   const conclusions = list(env.RERUN_CONCLUSIONS ?? DEFAULTS.rerunConclusions).map((c) => c.toLowerCase());

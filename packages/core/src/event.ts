@@ -121,6 +121,7 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
     // Payloads from before run attempts existed have none: that is the first attempt.
     attempt: attempt ?? 1,
     headBranch: str(body.head_branch),
+    defaultBranch: isObject(payload.repository) ? str(payload.repository.default_branch) : null,
     sender: senderOf(payload),
   };
   const action = str(payload.action);

@@ -1,5 +1,5 @@
 import type { Logger } from "./log.js";
-import { createOctokit, type OctokitOptions } from "./octokit.js";
+import { createOctokit, createReadOnlyOctokit, type OctokitOptions } from "./octokit.js";
 
 export interface RunRef {
   readonly owner: string;
@@ -85,9 +85,13 @@ export function classifyRerunError(error: unknown): RerunCallResult {
   return { kind: "forbidden", status, message: `${status}: ${message}` };
 }
 
-/** The GitHub client on @octokit/rest. No automatic retries: a rerun POST is never repeated blindly. */
+/**
+ * The GitHub client on @octokit/rest. The rerun POST has no automatic retries (it is never
+ * repeated blindly); the run read goes through the read-only client, which retries.
+ */
 export function createOctokitClient(options: OctokitOptions): GitHubClient {
   const octokit = createOctokit(options);
+  const reader = createReadOnlyOctokit(options);
   return {
     async rerunFailedJobs(run, signal) {
       try {
@@ -104,7 +108,7 @@ export function createOctokitClient(options: OctokitOptions): GitHubClient {
     },
     async getRun(run, signal) {
       try {
-        const { data } = await octokit.rest.actions.getWorkflowRun({
+        const { data } = await reader.rest.actions.getWorkflowRun({
           owner: run.owner,
           repo: run.repo,
           run_id: run.runId,

@@ -1,7 +1,7 @@
 export { verifySignature, sign } from "./signature.js";
 export { configFromEnv, defineConfig, DEFAULTS, type Config, type Env } from "./config.js";
 export { ConfigError } from "./errors.js";
-export { compileBranchPatterns, type BranchMatcher } from "./branches.js";
+export { compileBranchPatterns, branchRefusal, DEFAULT_BRANCH_ONLY, type BranchMatcher } from "./branches.js";
 export { MemoryStore, recordKey, pendingUntil, type Store, type Versioned, type VersionedDoc, type JsonValue } from "./store.js";
 export { jsonLogger, silentLogger, parseLogLevel, type Logger, type LogEntry, type LogLevel } from "./log.js";
 export type {
@@ -40,7 +40,15 @@ export {
   type ResponseBody,
   type HeaderValue,
 } from "./engine.js";
-export { createOctokit, USER_AGENT, type OctokitOptions } from "./octokit.js";
+export {
+  createOctokit,
+  createReadOnlyOctokit,
+  USER_AGENT,
+  PROJECT_URL,
+  GITHUB_API_VERSION,
+  GITHUB_MEDIA_TYPE,
+  type OctokitOptions,
+} from "./octokit.js";
 export { classifyJob, MAX_EVIDENCE_CHARS, MAX_LINE_CHARS } from "./policy/classify.js";
 export { TRANSIENT_CLASSES, type TransientClass, type FactSource } from "./policy/transient-classes.js";
 export {
@@ -60,3 +68,5 @@ export { compileSafePattern, checkPatternSafety, MAX_PATTERNS, MAX_PATTERN_LENGT
 export { judgeAttempt, describeJob, type AttemptVerdict, type FailedJob } from "./policy/verdict.js";
 export type { JobFacts, StepFact, Fetched, JobClass, JobClassName, EventFacts } from "./policy/facts.js";
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";
+export { liveness, readiness, READINESS_KEY, READINESS_TIMEOUT_MS, type HealthAnswer } from "./health.js";
+export { checkCredentials, credentialProblem, warnAboutCredentials, type CredentialCheck } from "./credentials.js";

@@ -1,3 +1,4 @@
+import { branchRefusal } from "./branches.js";
 import type { Config } from "./config.js";
 import { MAX_JOBS_IN_RECORD } from "./policy/limits.js";
 import { absorbJobFacts, failedJobsOf } from "./policy/record-facts.js";
@@ -33,6 +34,7 @@ function freshRecord(event: RunEvent, config: Config): RunRecord {
     runId: event.runId,
     attempt: event.attempt,
     headBranch: event.headBranch,
+    defaultBranch: event.defaultBranch,
     workflowName: event.workflowName,
     jobs: {},
     failureSeen: false,
@@ -50,6 +52,7 @@ function startAttempt(prior: RunRecord, event: RunEvent, config: Config): RunRec
   return {
     ...freshRecord(event, config),
     headBranch: event.headBranch ?? prior.headBranch,
+    defaultBranch: event.defaultBranch ?? prior.defaultBranch ?? null,
     workflowName: event.workflowName ?? prior.workflowName,
     deliveries: prior.deliveries,
   };
@@ -69,6 +72,7 @@ function jobIn(record: RunRecord, key: string): JobEntry | undefined {
 function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
   const common = {
     headBranch: record.headBranch ?? event.headBranch,
+    defaultBranch: record.defaultBranch ?? event.defaultBranch,
     workflowName: record.workflowName ?? event.workflowName,
     updatedAt: event.receivedAt,
     expiresAt: event.receivedAt + config.recordTtlMs,
@@ -163,14 +167,8 @@ function finish(record: RunRecord, event: RunEvent, config: Config): Decision {
     const how = record.runCompleted ? `concluded ${record.runConclusion ?? "unknown"}` : "finished with no failed job";
     return result(record, event, 200, `${what} ${how}: nothing to re-run`);
   }
-  if (!config.branches.matches(record.headBranch)) {
-    return result(
-      record,
-      event,
-      200,
-      `${what} failed on branch ${record.headBranch === null ? "(unknown)" : `"${record.headBranch}"`}, not in REPO_BRANCHES (${config.branches.patterns.join(",")})`,
-    );
-  }
+  const notSelected = branchRefusal(config.branches, record.headBranch, record.defaultBranch ?? null);
+  if (notSelected !== null) return result(record, event, 200, `${what} ${notSelected}`);
   const verdict = judgeAttempt(failedJobsOf(record, config), config.policy);
   if (!verdict.rerun) return result(record, event, 200, `${what} finished with failed jobs: ${verdict.explanation}: not re-run`);
   const because = verdict.explanation === "" ? "finished with failed jobs" : `finished with failed jobs: ${verdict.explanation}`;

@@ -25,6 +25,11 @@ interface EventBase {
   /** `run_attempt`; payloads from before GitHub sent it mean attempt 1. */
   readonly attempt: number;
   readonly headBranch: string | null;
+  /**
+   * `repository.default_branch`: what REPO_BRANCHES selects when it is unset. Null when the
+   * payload (or another event source) does not say.
+   */
+  readonly defaultBranch: string | null;
   readonly workflowName: string | null;
   /** Login of the `sender`, or null when the payload has none. */
   readonly sender: string | null;
@@ -104,6 +109,8 @@ export interface RunRecord {
   /** The run attempt the job table describes. */
   readonly attempt: number;
   readonly headBranch: string | null;
+  /** The repository's default branch as the run's events gave it; absent in records written before it was kept. */
+  readonly defaultBranch?: string | null;
   readonly workflowName: string | null;
   /** Jobs of `attempt`, keyed by job id (a string, so the record is plain JSON). */
   readonly jobs: Readonly<Record<string, JobEntry>>;

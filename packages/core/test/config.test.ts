@@ -15,9 +15,13 @@ describe("configFromEnv", () => {
   it("applies the reference system's defaults", () => {
     const c = configFromEnv(base);
     assert.equal(c.runAttempts, 4);
-    assert.deepEqual(c.branches.patterns, ["master"]);
-    assert.equal(c.branches.matches("master"), true);
-    assert.equal(c.branches.matches("main"), false);
+    // REPO_BRANCHES unset: the repository's default branch (what the reference's `master` meant).
+    assert.deepEqual(c.branches.patterns, []);
+    assert.equal(c.branches.matches("main", "main"), true);
+    assert.equal(c.branches.matches("master", "master"), true);
+    assert.equal(c.branches.matches("master", "main"), false);
+    assert.equal(c.branches.matches("master", null), false);
+    assert.equal(c.branches.matches("master"), false);
     assert.equal(c.noRetry.size, 0);
     assert.deepEqual([...c.rerunConclusions], ["failure"]);
     assert.equal(c.workflows, null);

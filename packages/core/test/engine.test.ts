@@ -66,7 +66,7 @@ describe("engine over HTTP against a stand-in GitHub", () => {
     assert.equal(gh.performed(runId), 1);
     const post = gh.calls.find((c) => c.method === "POST")!;
     assert.equal(post.path, `/repos/octo-org/octo-repo/actions/runs/${runId}/rerun-failed-jobs`);
-    assert.equal(post.headers.authorization, `token ${TOKEN}`);
+    assert.equal(post.headers.authorization, `Bearer ${TOKEN}`);
     assert.match(String(post.headers["user-agent"]), /^job-rerunner\//);
     const record = await store.get(recordKey(186853002, runId));
     assert.equal(record?.record.rerun.state, "requested");

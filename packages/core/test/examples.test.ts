@@ -90,6 +90,24 @@ describe("real payloads from @octokit/webhooks-examples", () => {
     assert.equal(parsed.event.job.conclusion, "failure");
     assert.equal(parsed.event.attempt, 1);
     assert.equal(parsed.event.headBranch, "main");
+    assert.equal(parsed.event.defaultBranch, (failed.repository as { default_branch: string }).default_branch);
+  });
+
+  it("every workflow_job and workflow_run example carries the repository's default branch, and parsing keeps it", () => {
+    let seen = 0;
+    for (const set of sets) {
+      for (const group of set.groups.filter((g) => g.name === "workflow_job" || g.name === "workflow_run")) {
+        for (const example of group.examples) {
+          const parsed = parseEvent({ eventName: group.name, deliveryId: "d", receivedAt: 1, handlerId: "h" }, example);
+          if (parsed.kind !== "event") continue;
+          const expected = (example.repository as { default_branch?: unknown }).default_branch;
+          assert.equal(typeof expected, "string");
+          assert.equal(parsed.event.defaultBranch, expected);
+          seen++;
+        }
+      }
+    }
+    assert.ok(seen >= 10, `only ${seen} examples parsed`);
   });
 
   it("an example without run_attempt or head_branch is attempt 1 on an unknown branch", () => {

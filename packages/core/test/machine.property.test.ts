@@ -277,6 +277,7 @@ function scenario(options: RunArbitraryOptions = {}) {
 interface ModelAttempt {
   attempt: number;
   headBranch: string | null;
+  defaultBranch: string | null;
   workflowName: string | null;
   jobs: Map<number, number>;
   failureSeen: boolean;
@@ -292,7 +293,7 @@ function expectedStatuses(deliveries: readonly RunEvent[], config: Config): numb
   const finish = (m: ModelAttempt): number => {
     if (m.rerun) return 200;
     const failed = m.runCompleted ? config.rerunConclusions.has(m.runConclusion ?? "") : m.failureSeen;
-    if (!failed || !config.branches.matches(m.headBranch)) return 200;
+    if (!failed || !config.branches.matches(m.headBranch, m.defaultBranch)) return 200;
     m.rerun = true;
     return 201;
   };
@@ -321,6 +322,7 @@ function expectedStatuses(deliveries: readonly RunEvent[], config: Config): numb
       t = {
         attempt: e.attempt,
         headBranch: e.headBranch ?? t?.headBranch ?? null,
+        defaultBranch: e.defaultBranch ?? t?.defaultBranch ?? null,
         workflowName: e.workflowName ?? t?.workflowName ?? null,
         jobs: new Map(),
         failureSeen: false,
@@ -330,6 +332,7 @@ function expectedStatuses(deliveries: readonly RunEvent[], config: Config): numb
       };
     } else {
       t.headBranch = t.headBranch ?? e.headBranch;
+      t.defaultBranch = t.defaultBranch ?? e.defaultBranch;
       t.workflowName = t.workflowName ?? e.workflowName;
     }
     if (e.kind === "workflow_run") {
@@ -431,7 +434,7 @@ describe("decide / settle properties", () => {
           assert.equal(action.runId, run.runId);
           assert.ok(action.attempt < config.runAttempts, "attempt limit");
           assert.equal(filteredByDesign(step.prior, event, config), false, "filtered event decided a rerun");
-          assert.ok(config.branches.matches(record.headBranch), "branch not selected");
+          assert.ok(config.branches.matches(record.headBranch, record.defaultBranch), "branch not selected");
           const jobs = Object.values(record.jobs);
           const finished = record.runCompleted || jobs.every((j) => j.status === "completed");
           assert.ok(finished, "attempt not finished");
@@ -482,7 +485,7 @@ describe("decide / settle properties", () => {
           (last.sender === null || !config.noRetry.has(last.sender.toLowerCase())) &&
           last.attempt < config.runAttempts &&
           (config.workflows === null || (run.workflowName !== null && config.workflows.has(run.workflowName))) &&
-          config.branches.matches(run.headBranch);
+          config.branches.matches(run.headBranch, run.defaultBranch);
         const expected = failedJobs && selected ? 1 : 0;
         assert.equal(sim.github.performed.get(last.attempt) ?? 0, expected, `attempt ${last.attempt} re-run count\n${describeRun(run)}`);
     };
@@ -650,7 +653,7 @@ describe("decide / settle properties", () => {
 describe("decide vs DESIGN.md: a repeated delivery id gets its first answer", () => {
   it("redelivery of attempt 1's failing delivery after attempt 2 started answers its first answer (201)", () => {
     const config = configFromEnv({ GITHUB_SIGN_KEY: "s", DRY_RUN: "true" });
-    const base = { repo: { id: 1, owner: "o", name: "r" }, runId: 5, headBranch: "master", workflowName: "CI", sender: "octocat" } as const;
+    const base = { repo: { id: 1, owner: "o", name: "r" }, runId: 5, headBranch: "master", defaultBranch: "master", workflowName: "CI", sender: "octocat" } as const;
     const sim = new Simulation(config);
     const failing: RunEvent = { ...base, kind: "workflow_job", deliveryId: "d2", handlerId: "h2", receivedAt: 2000, attempt: 1, job: { id: 1, name: "build", status: "completed", conclusion: "failure" } };
     sim.deliver({ ...base, kind: "workflow_job", deliveryId: "d1", handlerId: "h1", receivedAt: 1000, attempt: 1, job: { id: 1, name: "build", status: "queued", conclusion: null } });

@@ -18,6 +18,7 @@ function jobEvent(jobId: number, status: WorkflowJobEvent["job"]["status"], conc
     runId: 99,
     attempt: 1,
     headBranch: "master",
+    defaultBranch: "master",
     workflowName: "CI",
     sender: "octocat",
     job: { id: jobId, name: `job ${jobId}`, status, conclusion },
@@ -36,6 +37,7 @@ function runEvent(status: "requested" | "in_progress" | "completed", conclusion:
     runId: 99,
     attempt: 1,
     headBranch: "master",
+    defaultBranch: "master",
     workflowName: "CI",
     sender: "octocat",
     status,
@@ -81,8 +83,41 @@ describe("decide: the status table", () => {
   it("a failure on a branch not in REPO_BRANCHES: 200 naming the branch", () => {
     const d = run([jobEvent(1, "queued", null, { headBranch: "feature/x" }), jobEvent(1, "completed", "failure", { headBranch: "feature/x" })]);
     assert.deepEqual(d.statuses, [202, 200]);
+    assert.match(d.record?.deliveries.at(-1)?.reason ?? "", /branch "feature\/x", not the repository's default branch "master"/);
+    const listed = configFromEnv({ GITHUB_SIGN_KEY: "s", DRY_RUN: "true", REPO_BRANCHES: "main,release/*" });
+    const e = run([jobEvent(1, "queued", null, { headBranch: "feature/x" }), jobEvent(1, "completed", "failure", { headBranch: "feature/x" })], listed);
+    assert.deepEqual(e.statuses, [202, 200]);
+    assert.match(e.record?.deliveries.at(-1)?.reason ?? "", /branch "feature\/x", not in REPO_BRANCHES \(main,release\/\*\)/);
     const last = decide(undefined, jobEvent(1, "queued", null, { headBranch: "feature/x" }), config);
     assert.equal(last.status, 202);
+  });
+
+  it("REPO_BRANCHES unset: the repository's default branch is re-run, whatever it is called", () => {
+    const onMain = { headBranch: "main", defaultBranch: "main" };
+    assert.deepEqual(run([jobEvent(1, "queued", null, onMain), jobEvent(1, "completed", "failure", onMain)]).statuses, [202, 201]);
+    const masterNotDefault = { headBranch: "master", defaultBranch: "main" };
+    const d = run([jobEvent(1, "queued", null, masterNotDefault), jobEvent(1, "completed", "failure", masterNotDefault)]);
+    assert.deepEqual(d.statuses, [202, 200]);
+    assert.match(d.record?.deliveries.at(-1)?.reason ?? "", /not the repository's default branch "main" \(REPO_BRANCHES unset\)/);
+    // workflow_run completed decides the same way.
+    assert.equal(run([runEvent("requested", null, onMain), runEvent("completed", "failure", onMain)]).statuses.at(-1), 201);
+  });
+
+  it("REPO_BRANCHES unset and no default branch in the payload: not re-run, and the reason says why", () => {
+    const unknown = { headBranch: "main", defaultBranch: null };
+    const d = run([jobEvent(1, "queued", null, unknown), jobEvent(1, "completed", "failure", unknown)]);
+    assert.deepEqual(d.statuses, [202, 200]);
+    assert.deepEqual(d.actions, ["none", "none"]);
+    assert.match(d.record?.deliveries.at(-1)?.reason ?? "", /payload names no repository default branch/);
+  });
+
+  it("REPO_BRANCHES set works as before, whatever the default branch", () => {
+    const master = configFromEnv({ GITHUB_SIGN_KEY: "s", DRY_RUN: "true", REPO_BRANCHES: "master" });
+    const facts = { headBranch: "master", defaultBranch: "main" };
+    assert.deepEqual(run([jobEvent(1, "queued", null, facts), jobEvent(1, "completed", "failure", facts)], master).statuses, [202, 201]);
+    const all = configFromEnv({ GITHUB_SIGN_KEY: "s", DRY_RUN: "true", REPO_BRANCHES: "*" });
+    const none = { headBranch: "feature/x", defaultBranch: null };
+    assert.deepEqual(run([jobEvent(1, "queued", null, none), jobEvent(1, "completed", "failure", none)], all).statuses, [202, 201]);
   });
 
   it("sender in NO_RETRY_LIST (any case): 204, nothing stored", () => {

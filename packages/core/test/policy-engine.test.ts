@@ -298,6 +298,7 @@ describe("rerun policy: the engine over HTTP against the stand-in GitHub", () =>
       runId,
       attempt: 1,
       headBranch: "master",
+      defaultBranch: "master",
       workflowName: "CI",
       sender: "octocat",
       status: "completed",

@@ -67,6 +67,7 @@ function events(jobs: readonly JobSpec[], order: readonly number[]): RunEvent[] 
     runId: 5,
     attempt: 1,
     headBranch: "master",
+    defaultBranch: "master",
     workflowName: "CI",
     sender: "octocat",
   });

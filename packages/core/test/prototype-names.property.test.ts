@@ -86,6 +86,8 @@ function expected(c: Case, text: string): ParsedEvent | "not tracked" {
       return set({ repo: { ...e.repo, owner: text } });
     case "sender.login":
       return set({ sender: text });
+    case "repository.default_branch":
+      return set({ defaultBranch: text });
     case `${body}.head_branch`:
       return set({ headBranch: text });
     case "workflow_job.workflow_name":

@@ -17,6 +17,8 @@ export type RunConclusion = (typeof RUN_CONCLUSIONS)[number];
 export const RERUNNABLE_CONCLUSIONS = ["failure", "timed_out", "cancelled", "startup_failure"] as const;
 export const BRANCH_PATTERNS = ["master", "main", "release/*", "release/**", "feature/*", "dev", "*"] as const;
 export const BRANCH_NAMES = ["master", "main", "release/1.2", "release/1.2/hotfix", "feature/x", "dev", "gh-pages"] as const;
+/** `repository.default_branch` values; null stands for an event source that does not say. */
+export const DEFAULT_BRANCHES = ["master", "main"] as const;
 export const SENDER_LOGINS = ["octocat", "alice", "Bob", "dependabot[bot]", "renovate[bot]"] as const;
 /** NO_RETRY_LIST entries: some match SENDER_LOGINS only case-insensitively. */
 export const NO_RETRY_LOGINS = ["dependabot[bot]", "RENOVATE[BOT]", "bob", "mallory"] as const;
@@ -87,6 +89,7 @@ export interface GeneratedRun {
   readonly repo: RepoRef;
   readonly runId: number;
   readonly headBranch: string | null;
+  readonly defaultBranch: string | null;
   readonly workflowName: string | null;
   readonly attempts: readonly GeneratedAttempt[];
   readonly order: RunOrder;
@@ -122,6 +125,7 @@ interface RunShape {
   readonly repo: RepoRef;
   readonly runId: number;
   readonly headBranch: string | null;
+  readonly defaultBranch: string | null;
   readonly workflowName: string | null;
 }
 
@@ -135,6 +139,7 @@ const shapeArbitrary: fc.Arbitrary<RunShape> = fc.record({
   repo: repoArbitrary,
   runId: fc.integer({ min: 1, max: 2 ** 40 }),
   headBranch: fc.oneof({ weight: 9, arbitrary: fc.constantFrom<string>(...BRANCH_NAMES) }, { weight: 1, arbitrary: fc.constant(null) }),
+  defaultBranch: fc.oneof({ weight: 19, arbitrary: fc.constantFrom<string>(...DEFAULT_BRANCHES) }, { weight: 1, arbitrary: fc.constant(null) }),
   workflowName: fc.oneof({ weight: 19, arbitrary: fc.constantFrom<string>(...WORKFLOW_NAMES) }, { weight: 1, arbitrary: fc.constant(null) }),
 });
 
@@ -209,6 +214,7 @@ function jobFacts(shape: RunShape, a: GeneratedAttempt, job: GeneratedJob, statu
     runId: shape.runId,
     attempt: a.attempt,
     headBranch: a.legacyJobPayloads ? null : shape.headBranch,
+    defaultBranch: shape.defaultBranch,
     workflowName: a.legacyJobPayloads ? null : shape.workflowName,
     sender: a.sender,
     job: { id: job.id, name: job.name, status, conclusion: status === "completed" ? job.conclusion : null },
@@ -222,6 +228,7 @@ function runFacts(shape: RunShape, a: GeneratedAttempt, status: RunStatus): Even
     runId: shape.runId,
     attempt: a.attempt,
     headBranch: shape.headBranch,
+    defaultBranch: shape.defaultBranch,
     workflowName: shape.workflowName,
     sender: a.sender,
     status,
@@ -354,6 +361,7 @@ export function runEventArbitrary(): fc.Arbitrary<RunEvent> {
       runId: c.shape.runId,
       attempt: c.attempt,
       headBranch: c.shape.headBranch,
+      defaultBranch: c.shape.defaultBranch,
       workflowName: c.shape.workflowName,
       sender: c.sender,
       job: { id: j.id, name: j.name, status: j.status, conclusion: j.status === "completed" ? j.conclusion : null },
@@ -367,6 +375,7 @@ export function runEventArbitrary(): fc.Arbitrary<RunEvent> {
       runId: c.shape.runId,
       attempt: c.attempt,
       headBranch: c.shape.headBranch,
+      defaultBranch: c.shape.defaultBranch,
       workflowName: c.shape.workflowName,
       sender: c.sender,
       status,
@@ -391,6 +400,7 @@ export function webhookPayloadOf(event: RunEvent): { readonly eventName: "workfl
     name: event.repo.name,
     full_name: `${event.repo.owner}/${event.repo.name}`,
     owner: { login: event.repo.owner, type: "Organization" },
+    ...(event.defaultBranch === null ? {} : { default_branch: event.defaultBranch }),
   };
   const sender = event.sender === null ? {} : { sender: { login: event.sender, type: "User" } };
   if (event.kind === "workflow_job") {

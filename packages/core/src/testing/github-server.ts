@@ -32,6 +32,22 @@ export type RerunBehaviour =
   | "drop-after-perform"
   | "perform-then-hang";
 
+/**
+ * How the stand-in answers `GET .../actions/runs/{id}` (a queue like RerunBehaviour's):
+ * - ok: the run as `run(id)` describes it.
+ * - server-error: 502 with `Retry-After: 1`.
+ * - secondary-rate-limit: 403 "You have exceeded a secondary rate limit" with `Retry-After: 1`.
+ */
+export type ReadBehaviour = "ok" | "server-error" | "secondary-rate-limit";
+
+/** What `GET /rate_limit` says about the token (the credential check at start). */
+export interface CredentialBehaviour {
+  /** "bad-credentials": 401 Bad credentials, as GitHub answers an unknown or revoked token. */
+  readonly answer: "ok" | "bad-credentials";
+  /** `X-OAuth-Scopes` (classic tokens only); undefined sends no such header, as for fine-grained tokens. */
+  readonly scopes?: string;
+}
+
 export interface RecordedCall {
   readonly method: string;
   readonly path: string;
@@ -100,6 +116,12 @@ export interface FakeGitHub {
   performed(runId?: number): number;
   /** The run as `GET /repos/{o}/{r}/actions/runs/{id}` reports it (created on first use). */
   run(runId: number): FakeRun;
+  /** Behaviour of the next run reads; a queue is consumed one per read, the last one sticks. */
+  runReads(...behaviours: ReadBehaviour[]): void;
+  /** Number of GETs of a run received. */
+  readCalls(runId?: number): number;
+  /** What `GET /rate_limit` answers from now on. */
+  credentials(behaviour: CredentialBehaviour): void;
   close(): Promise<void>;
 }
 
@@ -122,6 +144,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const runs = new Map<number, FakeRun>();
   const performedByRun = new Map<number, number>();
   let queue: RerunBehaviour[] = ["ok"];
+  let readQueue: ReadBehaviour[] = ["ok"];
+  let credentialBehaviour: CredentialBehaviour = { answer: "ok", scopes: "repo, workflow" };
   const sockets = new Set<Socket>();
   const logCalls: RecordedCall[] = [];
   const annotationsByJob = new Map<number, readonly FakeAnnotation[] | "fail">();
@@ -289,8 +313,21 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       const run = RUN_PATH.exec(path);
       if (req.method === "GET" && run) {
         const runId = Number(run[3]);
+        const read = readQueue.length > 1 ? readQueue.shift()! : readQueue[0]!;
+        if (read === "server-error") return json(res, 502, { message: "Server Error" }, { "retry-after": "1" });
+        if (read === "secondary-rate-limit") {
+          return json(res, 403, { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, { "retry-after": "1" });
+        }
         const state = runOf(runId);
         return json(res, 200, { id: runId, run_attempt: state.runAttempt, status: state.status, conclusion: state.conclusion });
+      }
+      if (req.method === "GET" && path === "/rate_limit") {
+        if (credentialBehaviour.answer === "bad-credentials") {
+          return json(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" });
+        }
+        const core = { limit: 5000, used: 1, remaining: 4999, reset: Math.floor(Date.now() / 1000) + 3600 };
+        const scopes: Record<string, string> = credentialBehaviour.scopes === undefined ? {} : { "x-oauth-scopes": credentialBehaviour.scopes };
+        return json(res, 200, { resources: { core }, rate: core }, scopes);
       }
       json(res, 404, { message: "Not Found" });
     });
@@ -336,6 +373,20 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       return total;
     },
     run: runOf,
+    runReads(...behaviours) {
+      if (behaviours.length === 0) throw new Error("runReads() needs at least one behaviour");
+      readQueue = [...behaviours];
+    },
+    readCalls(runId) {
+      return calls.filter((c) => {
+        if (c.method !== "GET") return false;
+        const m = RUN_PATH.exec(c.path);
+        return m !== null && (runId === undefined || Number(m[3]) === runId);
+      }).length;
+    },
+    credentials(behaviour) {
+      credentialBehaviour = behaviour;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

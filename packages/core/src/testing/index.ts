@@ -5,6 +5,8 @@ export {
   type FakeGitHub,
   type FakeRun,
   type RerunBehaviour,
+  type ReadBehaviour,
+  type CredentialBehaviour,
   type RecordedCall,
   type LogBehaviour,
   type FakeAnnotation,

@@ -35,6 +35,8 @@ export interface RunShape {
   readonly runId: number;
   readonly attempt?: number;
   readonly branch?: string | null;
+  /** `repository.default_branch` (default "master"); null leaves it out, as no real payload does. */
+  readonly defaultBranch?: string | null;
   readonly workflow?: string;
   readonly sender?: string;
 }
@@ -46,6 +48,8 @@ function applyRun(payload: Record<string, unknown>, shape: RunShape): void {
   repository.id = shape.repoId ?? 186853002;
   repository.name = name;
   repository.full_name = `${owner}/${name}`;
+  if (shape.defaultBranch === null) delete repository.default_branch;
+  else repository.default_branch = shape.defaultBranch ?? "master";
   (repository.owner as Record<string, unknown>).login = owner;
   (payload.sender as Record<string, unknown>).login = shape.sender ?? "octocat";
 }

@@ -12,6 +12,7 @@ export function sampleRecord(overrides: Partial<RunRecord> = {}): RunRecord {
     runId: 2202229078,
     attempt: 1,
     headBranch: "main",
+    defaultBranch: "main",
     workflowName: "CI",
     jobs: { "289782451": { name: "linters", status: "completed", conclusion: "failure" } },
     failureSeen: true,
