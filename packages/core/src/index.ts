@@ -41,3 +41,9 @@ export {
 } from "./engine.js";
 export { createOctokit, USER_AGENT, type OctokitOptions } from "./octokit.js";
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";
+export { sweepConfigFromEnv, SWEEP_DEFAULTS, type SweepConfig, type SweepRepo } from "./sweep-config.js";
+export { createRunLister, slowDownUntil, hasNextLink, RATE_LIMIT_RESERVE, type RunLister, type RunsPageRequest, type RunsPageResult } from "./github-runs.js";
+export { readListedRun, sweepEvent, type ListedRun, type SkippedRun } from "./sweep-event.js";
+export { createSweeper, formatSweepSummary, RUN_HORIZON_MS, type Sweeper, type SweeperOptions, type SweepSummary } from "./sweep.js";
+export { createPendingDriver, pendingEvent, type PendingDriver, type PendingDriverOptions, type PendingSummary } from "./pending-driver.js";
+export { createReconciler, type Reconciler, type ReconcilerOptions, type ReconcileResult } from "./reconcile.js";

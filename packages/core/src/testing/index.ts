@@ -1,5 +1,5 @@
 export { storeContract, sampleRecord, type StoreContractOptions } from "./store-contract.js";
-export { startFakeGitHub, type FakeGitHub, type FakeRun, type RerunBehaviour, type RecordedCall } from "./github-server.js";
+export { startFakeGitHub, type FakeGitHub, type FakeRun, type FakeListedRun, type RerunBehaviour, type RecordedCall } from "./github-server.js";
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
 export * from "./arbitraries.js";
