@@ -4,6 +4,7 @@ import express from "express";
 import {
   ConfigError,
   configFromEnv,
+  createReconciler,
   createRerunner,
   jsonLogger,
   parseLogLevel,
@@ -13,8 +14,11 @@ import {
   type Logger,
   type LogLevel,
   type Rerunner,
+  type RunLister,
+  sweepConfigFromEnv,
 } from "@job-rerunner/core";
 import { createWebhookHandler } from "./handler.js";
+import { startReconcileLoops } from "./reconcile-loops.js";
 import { storeFromSpec } from "./store-from-spec.js";
 
 export interface ServerOptions {
@@ -26,6 +30,8 @@ export interface ServerOptions {
   readonly writeLog?: (line: string) => void;
   /** Replaces the GitHub client built from the configuration. */
   readonly github?: GitHubClient;
+  /** Replaces GitHub's run listing used by the sweep. */
+  readonly lister?: RunLister;
   /** How long `close` waits for in-flight requests before cutting them (default 15 s). */
   readonly shutdownGraceMs?: number;
 }
@@ -38,7 +44,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function logLevelFromEnv(env: Env): LogLevel {
+export function logLevelFromEnv(env: Env): LogLevel {
   const raw = env.LOG_LEVEL;
   if (raw === undefined || raw.trim() === "") return "info";
   const level = parseLogLevel(raw);
@@ -53,6 +59,7 @@ function logLevelFromEnv(env: Env): LogLevel {
  */
 export async function startServer(env: Env = process.env, options: ServerOptions = {}): Promise<RunningServer> {
   const config = configFromEnv(env);
+  const sweep = sweepConfigFromEnv(env);
   const level = logLevelFromEnv(env);
   const logger = jsonLogger(options.writeLog === undefined ? { level } : { level, write: options.writeLog });
   const { store, description } = storeFromSpec(config.store);
@@ -131,11 +138,15 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   });
   const { port } = server.address() as AddressInfo;
   logger({ level: "info", msg: "listening", port, store: description, dryRun: config.dryRun, githubApiUrl: config.githubApiUrl });
+  const reconciler = createReconciler({ rerunner: engine, store, sweep, logger, ...(options.lister === undefined ? {} : { lister: options.lister }) });
+  const loops = startReconcileLoops(reconciler, logger);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger({ level: "info", msg: "shutting down: finishing in-flight requests" });
+      // Sweeping stops between runs, alongside the deliveries finishing; the store closes after both.
+      const loopsStopped = loops.stop();
       await new Promise<void>((resolve) => {
         const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 15_000);
         grace.unref();
@@ -152,6 +163,7 @@ export async function startServer(env: Env = process.env, options: ServerOptions
         // Bounded: the engine answers every delivery within its deadline, whatever GitHub or the store do.
         await Promise.allSettled(working);
       }
+      await loopsStopped;
       await store.close?.();
       logger({ level: "info", msg: "stopped" });
     })();

@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from "node:net";
  * - rate-limited: 403 with x-ratelimit-remaining: 0.
  * - hang: never answers (until the server closes).
  * - drop-after-perform: performs the rerun, then destroys the connection without an answer.
+ * - perform-and-hang: performs the rerun and never answers (until the server closes).
  */
 export type RerunBehaviour =
   | "ok"
@@ -21,7 +22,8 @@ export type RerunBehaviour =
   | "server-error"
   | "rate-limited"
   | "hang"
-  | "drop-after-perform";
+  | "drop-after-perform"
+  | "perform-and-hang";
 
 export interface RecordedCall {
   readonly method: string;
@@ -250,11 +252,13 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       const rerun = RERUN_PATH.exec(path);
       if (req.method === "POST" && rerun) {
         const runId = Number(rerun[3]);
+        // Whether the run is still running is decided on arrival, as GitHub does; the answer may be delayed.
+        const running = current(runId).completesAt !== undefined;
         if (delayMs > 0) {
-          setTimeout(() => answerRerun(req, res, runId), delayMs);
+          setTimeout(() => answerRerun(req, res, runId, running), delayMs);
           return;
         }
-        return answerRerun(req, res, runId);
+        return answerRerun(req, res, runId, running);
       }
       const run = RUN_PATH.exec(path);
       if (req.method === "GET" && run) {
@@ -266,9 +270,9 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     });
   });
 
-  function answerRerun(req: IncomingMessage, res: ServerResponse, runId: number): void {
+  function answerRerun(req: IncomingMessage, res: ServerResponse, runId: number, running: boolean): void {
     // A run made in progress by runningFor: GitHub refuses to re-run a run that has not completed.
-    if (current(runId).completesAt !== undefined) {
+    if (running) {
       return json(res, 403, { message: `This workflow is already running`, documentation_url: "https://docs.github.com/rest" });
     }
     switch (nextBehaviour()) {
@@ -294,6 +298,9 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         perform(runId);
         req.socket.destroy();
         return;
+      case "perform-and-hang":
+        perform(runId);
+        return; // never answered; closed with the server
     }
   }
   server.on("connection", (s: Socket) => {
