@@ -169,6 +169,22 @@ describe("sweep and pending driver over real HTTP", () => {
     assert.deepEqual(stopped, [true, true], "both stop cleanly on SIGTERM while sweeping");
   });
 
+  it("a sweep never blocks deliveries, and SIGTERM during a sweep stops it cleanly (exit 0)", { timeout: 120_000 }, async () => {
+    const repo = `${OWNER}/${repoName()}`;
+    gh.addRuns(repo, []);
+    gh.failListing(repo, 1, 0); // GitHub never answers this listing
+    const server = await serve({ STORE: `sqlite:${join(dir, "hang.sqlite")}`, SWEEP_REPOS: repo, SWEEP_INTERVAL_S: "1" });
+    await waitFor(() => gh.listCalls(repo).length === 1, "the sweep's listing request", 30_000);
+    const runId = nextRun++;
+    const answer = await deliver(server.url, runCompleted(runId, "failure"));
+    assert.equal(answer.status, 201, answer.body.reason);
+    assert.equal(gh.performed(runId), 1);
+    const exit = await server.stop();
+    assert.deepEqual(exit, { code: 0, signal: null }, server.stderr.join(""));
+    assert.ok(server.logs().some((l) => l.msg === "stopped"));
+    assert.equal(gh.listCalls(repo).length, 1, "no sweep started after the signal");
+  });
+
   it("job-rerunner sweep: one sweep with the server's environment and store, a summary, exit 0; then an idle sweep is one 304", { timeout: 120_000 }, async () => {
     const repo = repoName();
     const runId = nextRun++;

@@ -79,7 +79,7 @@ export interface FakeGitHub {
   rerunDelay(ms: number): void;
   /** Lists runs under the repository `owner/name` (created on first use; others answer 404). */
   addRuns(fullName: string, runs: readonly FakeListedRun[]): void;
-  /** `GET .../actions/runs` answers `status` for page `page` of `owner/name`, the next `times` times. */
+  /** `GET .../actions/runs` answers `status` for page `page` of `owner/name`, the next `times` times (status 0: never answers). */
   failListing(fullName: string, page: number, status?: number, times?: number): void;
   /** The next `times` list requests answer 429 with this Retry-After (seconds). */
   rateLimitListing(retryAfterSeconds: number, times?: number): void;
@@ -205,6 +205,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     const failure = listFailures.find((f) => f.repo === repoKey(owner, name) && f.page === page && f.left > 0);
     if (failure !== undefined) {
       failure.left--;
+      if (failure.status === 0) return; // never answered; closed with the server
       return json(res, failure.status, { message: "Server Error" }, rate);
     }
     const created = createdFilter(query.get("created"));
