@@ -171,7 +171,8 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     }
     if (!recorded) return;
     const wanted = Math.max(started - RUN_HORIZON_MS, floor);
-    const moved = wanted - createdFrom >= CREATED_STEP_MS;
+    // The first cursor's bound is a lookback older than needed: the bound moves only once it lags by more than that and a step.
+    const moved = wanted - createdFrom > options.sweep.lookbackMs + CREATED_STEP_MS;
     const next: SweepCursor = { since: started, createdFrom: moved ? wanted : createdFrom, etag: moved ? null : firstEtag };
     if (!(await saveCursor(store, repo, next, version, clock()))) {
       problem(tally, `${name}: the cursor changed meanwhile (another sweeper?); kept theirs`, false);

@@ -125,6 +125,7 @@ describe("sweep in-process against the stand-in GitHub", () => {
     const idle = await reconciler.sweep();
     assert.ok(idle);
     // Repository a changed (its run was re-run: now queued), so it is listed again; b is idle.
+    assert.deepEqual({ requests: idle.requests, notModified: idle.notModified }, { requests: 2, notModified: 1 });
     assert.equal(gh.performed(failed), 1, "never re-run twice");
     const idle2 = await reconciler.sweep();
     assert.ok(idle2);
