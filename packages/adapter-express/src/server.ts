@@ -140,6 +140,13 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   logger({ level: "info", msg: "listening", port, store: description, dryRun: config.dryRun, githubApiUrl: config.githubApiUrl });
   const reconciler = createReconciler({ rerunner: engine, store, sweep, logger, ...(options.lister === undefined ? {} : { lister: options.lister }) });
   const loops = startReconcileLoops(reconciler, logger);
+  logger({
+    level: "info",
+    msg: "reconciling",
+    sweepRepos: sweep.repos.map((r) => `${r.owner}/${r.name}`),
+    sweepIntervalS: sweep.repos.length > 0 ? sweep.intervalMs / 1000 : 0,
+    pendingIntervalS: sweep.pendingIntervalMs / 1000,
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
