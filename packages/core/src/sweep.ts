@@ -21,7 +21,7 @@ const CREATED_STEP_MS = 3_600_000;
 const CLOCK_SKEW_MS = 120_000;
 /** GitHub's maximum page size. */
 const PER_PAGE = 100;
-/** A repository's sweep lease, renewed after every page. */
+/** A repository's sweep lease, renewed after every page and every half of it while runs are fed. */
 const LEASE_MS = 120_000;
 
 export interface SweepSummary {
@@ -107,6 +107,16 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     const floor = started - MAX_AGE_MS;
     const createdFrom = Math.max(cursor?.createdFrom ?? since - RUN_HORIZON_MS, floor);
     let lease: Held | null = held;
+    let renewedAt = started;
+    /** Keeps the lease while runs are fed (each may take up to a delivery's deadline); false once it is lost. */
+    const keepLease = async (force: boolean): Promise<boolean> => {
+      if (lease === null) return false;
+      if (!force && clock() - renewedAt < LEASE_MS / 2) return true;
+      renewedAt = clock();
+      lease = await renewLease(store, lease, renewedAt, LEASE_MS);
+      return lease !== null;
+    };
+    const leaseLost = (): void => problem(tally, `${name}: sweep lease lost to another instance mid-sweep; it continues there`, false);
     let firstEtag: string | null = null;
     let recorded = true;
     for (let page = 1; ; page++) {
@@ -154,6 +164,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         if (run.status !== "completed" || run.updatedAt < since - CLOCK_SKEW_MS) continue;
         tally.runsExamined++;
         if (!config.rerunConclusions.has(run.conclusion ?? "")) continue;
+        if (!(await keepLease(false))) return leaseLost();
         const response = await rerunner.handleEvent(sweepEvent(run, clock(), randomUUID()));
         if (response.status === 201 && response.body.action === "rerun-failed-jobs") tally.rerunsMade++;
         if (response.status === 503) {
@@ -166,8 +177,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         if (result.hasNext) return problem(tally, `${name}: rate limit nearly used up; sweeping resumes after ${iso(result.slowDownUntil)}`);
       }
       if (!result.hasNext) break;
-      lease = await renewLease(store, lease, clock(), LEASE_MS);
-      if (lease === null) return problem(tally, `${name}: sweep lease lost to another instance mid-sweep; it continues there`, false);
+      if (!(await keepLease(true))) return leaseLost();
     }
     if (!recorded) return;
     const wanted = Math.max(started - RUN_HORIZON_MS, floor);

@@ -194,6 +194,24 @@ describe("sweep in-process against the stand-in GitHub", () => {
     assert.equal(gh.rerunCalls(bad), 0);
   });
 
+  it("a repository whose sweep lease another instance holds is left to it; once that lease ends it is swept here", async () => {
+    const repo = repoName();
+    const runId = nextRun++;
+    gh.addRuns(repo, [{ id: runId, createdAt: ago(60_000), updatedAt: ago(30_000) }]);
+    const until = Date.now() + 60_000;
+    assert.ok(await store.putDoc(`sweep-lease:${repo}`, { holder: "another-instance", until }, undefined, until));
+    const reconciler = setup([repo]);
+    const held = await reconciler.sweep();
+    assert.equal(held?.requests, 0);
+    assert.match(held?.problems.join("\n") ?? "", /another instance is sweeping it now/);
+    assert.equal(gh.rerunCalls(runId), 0);
+    const current = await store.getDoc(`sweep-lease:${repo}`);
+    assert.ok(current && (await store.putDoc(`sweep-lease:${repo}`, { holder: "another-instance", until: 0 }, current.version, Date.now() - 1)));
+    const swept = await reconciler.sweep();
+    assert.equal(swept?.rerunsMade, 1, swept?.problems.join("\n"));
+    assert.equal(await store.getDoc(`sweep-lease:${repo}`), undefined, "the lease is given back after the sweep");
+  });
+
   it("honours Retry-After: stops listing, and the next sweep before that time sends nothing", async () => {
     const [a, b] = [repoName(), repoName()];
     gh.addRuns(a, []);
