@@ -11,6 +11,7 @@ import { ratio } from "./measure.js";
 import { benchCalls, benchClassify, printCalls, printClassify } from "./policy.bench.js";
 import { benchSignature, printSignature, type SignatureFigures } from "./signature.bench.js";
 import { benchRss, benchStore, printRss, printStore } from "./store.bench.js";
+import { benchSweep, printSweep } from "./sweep.bench.js";
 
 const SECRET = "bench-webhook-secret-0123456789";
 const started = performance.now();
@@ -18,6 +19,8 @@ const out = (lines: string[]): void => console.log(lines.join("\n") + "\n");
 const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 
 console.log(`job-rerunner bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), ${new Date().toISOString()}\n`);
+
+out(printSweep([await benchSweep(1, 50), await benchSweep(10, 50), await benchSweep(10, 250)]));
 
 const decide = benchDecide(1000);
 out(printDecide(decide));

@@ -2,8 +2,10 @@
 // `npm start` / `job-rerunner`: the server from environment variables. Bad configuration
 // ends the process with one line naming the variable, never a stack trace.
 import { createRequire } from "node:module";
+// `npm run sweep` / `job-rerunner sweep`: one reconciliation with GitHub, then exit.
 import { ConfigError } from "@job-rerunner/core";
 import { startServer, type RunningServer } from "./server.js";
+import { runSweepCommand } from "./sweep-command.js";
 
 function fail(message: string): never {
   process.stderr.write(`job-rerunner: ${message}\n`);
@@ -96,4 +98,18 @@ async function main(): Promise<void> {
   stopWhenOrphanedByNpm(stop);
 }
 
-void main();
+async function sweep(): Promise<void> {
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  const code = await runSweepCommand(process.env, {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(`job-rerunner: ${text}\n`),
+    signal: abort.signal,
+  });
+  process.exitCode = code;
+}
+
+if (process.argv[2] === "sweep") void sweep();
+else void main();

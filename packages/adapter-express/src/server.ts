@@ -4,6 +4,7 @@ import express from "express";
 import {
   ConfigError,
   configFromEnv,
+  createReconciler,
   createRerunner,
   jsonLogger,
   liveness,
@@ -18,8 +19,11 @@ import {
   type LogLevel,
   type Rerunner,
   type Store,
+  type RunLister,
+  sweepConfigFromEnv,
 } from "@job-rerunner/core";
 import { createWebhookHandler } from "./handler.js";
+import { startReconcileLoops } from "./reconcile-loops.js";
 import { openStore } from "./store-from-spec.js";
 
 export interface ServerOptions {
@@ -35,6 +39,8 @@ export interface ServerOptions {
   readonly github?: GitHubClient;
   /** Whether to check GITHUB_TOKEN with GitHub once at start (default true; never with DRY_RUN or `github`). */
   readonly checkCredentials?: boolean;
+  /** Replaces GitHub's run listing used by the sweep. */
+  readonly lister?: RunLister;
   /** How long `close` waits for in-flight requests before cutting them (default 15 s). */
   readonly shutdownGraceMs?: number;
 }
@@ -57,7 +63,7 @@ function sendHealth(res: express.Response, answer: HealthAnswer): void {
   res.status(answer.status).type("application/json").set("cache-control", "no-store").send(`${answer.body}\n`);
 }
 
-function logLevelFromEnv(env: Env): LogLevel {
+export function logLevelFromEnv(env: Env): LogLevel {
   const raw = env.LOG_LEVEL;
   if (raw === undefined || raw.trim() === "") return "info";
   const level = parseLogLevel(raw);
@@ -72,6 +78,7 @@ function logLevelFromEnv(env: Env): LogLevel {
  */
 export async function startServer(env: Env = process.env, options: ServerOptions = {}): Promise<RunningServer> {
   const config = configFromEnv(env);
+  const sweep = sweepConfigFromEnv(env);
   const level = logLevelFromEnv(env);
   const host = options.host ?? hostFromEnv(env);
   const logger = jsonLogger(options.writeLog === undefined ? { level } : { level, write: options.writeLog });
@@ -165,12 +172,23 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   if (!config.dryRun && options.github === undefined && options.checkCredentials !== false) {
     void warnAboutCredentials({ token: config.githubToken, baseUrl: config.githubApiUrl }, logger, { signal: credentialCheck.signal });
   }
+  const reconciler = createReconciler({ rerunner: engine, store, sweep, logger, ...(options.lister === undefined ? {} : { lister: options.lister }) });
+  const loops = startReconcileLoops(reconciler, logger);
+  logger({
+    level: "info",
+    msg: "reconciling",
+    sweepRepos: sweep.repos.map((r) => `${r.owner}/${r.name}`),
+    sweepIntervalS: sweep.repos.length > 0 ? sweep.intervalMs / 1000 : 0,
+    pendingIntervalS: sweep.pendingIntervalMs / 1000,
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       credentialCheck.abort();
       logger({ level: "info", msg: "shutting down: finishing in-flight requests" });
+      // Sweeping stops between runs, alongside the deliveries finishing; the store closes after both.
+      const loopsStopped = loops.stop();
       await new Promise<void>((resolve) => {
         const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 15_000);
         grace.unref();
@@ -187,6 +205,7 @@ export async function startServer(env: Env = process.env, options: ServerOptions
         // Bounded: the engine answers every delivery within its deadline, whatever GitHub or the store do.
         await Promise.allSettled(working);
       }
+      await loopsStopped;
       await store.close?.();
       logger({ level: "info", msg: "stopped" });
     })();

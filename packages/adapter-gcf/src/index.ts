@@ -4,3 +4,4 @@ export { createRerunnerFunction, DEFAULT_HEALTH_TEXT, type RerunnerFunctionOptio
 export { FirestoreStore, DEFAULT_COLLECTION, documentId, validateCollection, type FirestoreStoreOptions } from "./firestore-store.js";
 export { cloudLogger, type CloudLoggerOptions } from "./cloud-logger.js";
 export { storeFromSpec, DEFAULT_STORE } from "./store-from-spec.js";
+export { createSweepFunction, type SweepFunctionOptions } from "./sweep-function.js";

@@ -25,11 +25,11 @@ export interface RunningFunction {
 }
 
 /** Starts functions-framework on a free port with only the given environment (plus PATH) and waits until it answers. */
-export async function startFunction(env: Record<string, string>, source: string = ENTRY): Promise<RunningFunction> {
+export async function startFunction(env: Record<string, string>, source: string = ENTRY, target = "rerunner"): Promise<RunningFunction> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ["--conditions=source", "--import", TSX, FF_MAIN, "--target=rerunner", `--source=${source}`, "--signature-type=http"],
+    ["--conditions=source", "--import", TSX, FF_MAIN, `--target=${target}`, `--source=${source}`, "--signature-type=http"],
     { env: { PATH: process.env.PATH ?? "", PORT: String(port), ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const stdout: string[] = [];

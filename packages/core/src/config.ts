@@ -52,7 +52,7 @@ export const LEASE_MARGIN_MS = 2000;
 const BOOLEAN_TRUE = new Set(["1", "true", "yes", "on"]);
 const BOOLEAN_FALSE = new Set(["", "0", "false", "no", "off"]);
 
-function list(value: string | undefined): string[] {
+export function list(value: string | undefined): string[] {
   if (value === undefined) return [];
   return value
     .split(",")
@@ -60,7 +60,7 @@ function list(value: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === "") return fallback;
   if (!/^\d+$/.test(raw)) {

@@ -70,3 +70,9 @@ export type { JobFacts, StepFact, Fetched, JobClass, JobClassName, EventFacts } 
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";
 export { liveness, readiness, READINESS_KEY, READINESS_TIMEOUT_MS, type HealthAnswer } from "./health.js";
 export { checkCredentials, credentialProblem, warnAboutCredentials, type CredentialCheck } from "./credentials.js";
+export { sweepConfigFromEnv, SWEEP_DEFAULTS, type SweepConfig, type SweepRepo } from "./sweep-config.js";
+export { createRunLister, slowDownUntil, hasNextLink, RATE_LIMIT_RESERVE, type RunLister, type RunsPageRequest, type RunsPageResult } from "./github-runs.js";
+export { readListedRun, sweepEvent, type ListedRun, type SkippedRun } from "./sweep-event.js";
+export { createSweeper, formatSweepSummary, RUN_HORIZON_MS, type Sweeper, type SweeperOptions, type SweepSummary } from "./sweep.js";
+export { createPendingDriver, pendingEvent, type PendingDriver, type PendingDriverOptions, type PendingSummary } from "./pending-driver.js";
+export { createReconciler, type Reconciler, type ReconcilerOptions, type ReconcileResult } from "./reconcile.js";

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
@@ -17,6 +18,7 @@ import type { AddressInfo, Socket } from "node:net";
  * - drop-after-perform: performs the rerun, then destroys the connection without an answer.
  * - perform-then-hang: performs the rerun, then never answers (its caller dies or times out
  *   after GitHub did the work).
+ * - perform-and-hang: performs the rerun and never answers (until the server closes).
  */
 export type RerunBehaviour =
   | "ok"
@@ -30,7 +32,8 @@ export type RerunBehaviour =
   | "bad-credentials"
   | "hang"
   | "drop-after-perform"
-  | "perform-then-hang";
+  | "perform-then-hang"
+  | "perform-and-hang";
 
 /**
  * How the stand-in answers `GET .../actions/runs/{id}` (a queue like RerunBehaviour's):
@@ -51,6 +54,8 @@ export interface CredentialBehaviour {
 export interface RecordedCall {
   readonly method: string;
   readonly path: string;
+  /** Path and query string, as sent. */
+  readonly url: string;
   readonly headers: IncomingMessage["headers"];
   readonly body: string;
 }
@@ -59,6 +64,27 @@ export interface FakeRun {
   runAttempt: number;
   status: "queued" | "in_progress" | "completed";
   conclusion: string | null;
+  /** While set and in the future, the run is in progress and a rerun POST answers 403 "already running". */
+  completesAt?: number;
+}
+
+/** A run as `GET /repos/{o}/{r}/actions/runs` lists it; every field but `id` has a default. */
+export interface FakeListedRun {
+  readonly id: number;
+  /** Default 186853002, the repository id of the webhook payload helpers. */
+  readonly repoId?: number;
+  readonly name?: string | null;
+  readonly headBranch?: string | null;
+  readonly runAttempt?: number;
+  readonly status?: "queued" | "in_progress" | "completed";
+  readonly conclusion?: string | null;
+  /** ISO times; default: now. `updatedAt` is when the run finished, for a completed run. */
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
+  readonly triggeringActor?: string | null;
+  readonly actor?: string | null;
+  /** Fields laid over the listed JSON as they are (to list malformed runs). */
+  readonly raw?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -122,7 +148,52 @@ export interface FakeGitHub {
   readCalls(runId?: number): number;
   /** What `GET /rate_limit` answers from now on. */
   credentials(behaviour: CredentialBehaviour): void;
+  /** Makes the run in progress for `ms` from now: until then a rerun POST answers 403 "already running". */
+  runningFor(runId: number, ms: number): void;
+  /** Delays every rerun answer by `ms` (0: none), so other deliveries can arrive while one waits. */
+  rerunDelay(ms: number): void;
+  /** Lists runs under the repository `owner/name` (created on first use; others answer 404). */
+  addRuns(fullName: string, runs: readonly FakeListedRun[]): void;
+  /** `GET .../actions/runs` answers `status` for page `page` of `owner/name`, the next `times` times (status 0: never answers). */
+  failListing(fullName: string, page: number, status?: number, times?: number): void;
+  /** The next `times` list requests answer 429 with this Retry-After (seconds). */
+  rateLimitListing(retryAfterSeconds: number, times?: number): void;
+  /** The default branch `GET /repos/{o}/{r}` reports for a repository with listed runs (default "master"). */
+  defaultBranch(fullName: string, branch: string): void;
+  /** The list requests (`GET .../actions/runs`) received, optionally for one repository. */
+  listCalls(fullName?: string): RecordedCall[];
   close(): Promise<void>;
+}
+
+const LIST_PATH = /^\/repos\/([^/]+)\/([^/]+)\/actions\/runs$/;
+const REPO_PATH = /^\/repos\/([^/]+)\/([^/]+)$/;
+const DEFAULT_REPO_ID = 186853002;
+
+/** `created` as GitHub's search syntax gives it: `>=T`, `>T`, `<=T`, `<T`, `T1..T2`, or a date. */
+function createdFilter(raw: string | null): ((t: number) => boolean) | "invalid" {
+  if (raw === null || raw === "") return () => true;
+  const time = (s: string): number => Date.parse(s);
+  const range = /^(.+)\.\.(.+)$/.exec(raw);
+  if (range) {
+    const [from, to] = [time(range[1]!), time(range[2]!)];
+    return Number.isNaN(from) || Number.isNaN(to) ? "invalid" : (t) => t >= from && t <= to;
+  }
+  const cmp = /^(>=|<=|>|<)?(.+)$/.exec(raw)!;
+  const at = time(cmp[2]!);
+  if (Number.isNaN(at)) return "invalid";
+  switch (cmp[1]) {
+    case ">=":
+      return (t) => t >= at;
+    case ">":
+      return (t) => t > at;
+    case "<=":
+      return (t) => t <= at;
+    case "<":
+      return (t) => t < at;
+    default:
+      // A bare date means that whole day.
+      return (t) => t >= at && t < at + 86_400_000;
+  }
 }
 
 const RERUN_PATH = /^\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)\/rerun-failed-jobs$/;
@@ -160,7 +231,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   // The log download host: another server, as GitHub's download URLs are on another host.
   const downloads: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
-    logCalls.push({ method: req.method ?? "GET", path, headers: req.headers, body: "" });
+    logCalls.push({ method: req.method ?? "GET", path, url: req.url ?? "/", headers: req.headers, body: "" });
     const m = DOWNLOAD_PATH.exec(path);
     const jobId = Number(m?.[1] ?? 0);
     const mode = new URL(req.url ?? "/", "http://x").searchParams.get("mode");
@@ -215,6 +286,11 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   });
   await new Promise<void>((resolve) => downloads.listen(0, "127.0.0.1", resolve));
   const downloadPort = (downloads.address() as AddressInfo).port;
+  let delayMs = 0;
+  const repos = new Map<string, Map<number, FakeListedRun>>();
+  const listFailures: { repo: string; page: number; status: number; left: number }[] = [];
+  let rateLimited = { retryAfter: 0, left: 0 };
+  const defaultBranches = new Map<string, string>();
 
   const runOf = (runId: number): FakeRun => {
     let run = runs.get(runId);
@@ -224,63 +300,119 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     }
     return run;
   };
+  /** The run now: one made in progress by runningFor completes (failed) once its time has come. */
+  const current = (runId: number): FakeRun => {
+    const run = runOf(runId);
+    if (run.completesAt !== undefined && Date.now() >= run.completesAt) {
+      delete run.completesAt;
+      run.status = "completed";
+      run.conclusion = "failure";
+    }
+    return run;
+  };
   const nextBehaviour = (): RerunBehaviour => (queue.length > 1 ? queue.shift()! : queue[0]!);
+  const updatedAt = new Map<number, string>();
   const perform = (runId: number): void => {
     const run = runOf(runId);
     run.runAttempt += 1;
     run.status = "queued";
     run.conclusion = null;
+    updatedAt.set(runId, new Date().toISOString());
     performedByRun.set(runId, (performedByRun.get(runId) ?? 0) + 1);
+  };
+
+  const repoKey = (owner: string, name: string): string => `${owner}/${name}`.toLowerCase();
+  const listedJson = (owner: string, name: string, listed: FakeListedRun): Record<string, unknown> => {
+    const state = current(listed.id);
+    const created = listed.createdAt ?? new Date().toISOString();
+    const actor = (login: string | null | undefined) => (login === null || login === undefined ? null : { login, id: 1, type: "User" });
+    return {
+      id: listed.id,
+      name: listed.name === undefined ? "CI" : listed.name,
+      head_branch: listed.headBranch === undefined ? "master" : listed.headBranch,
+      run_attempt: state.runAttempt,
+      status: state.status,
+      conclusion: state.conclusion,
+      event: "push",
+      created_at: created,
+      run_started_at: created,
+      updated_at: updatedAt.get(listed.id) ?? listed.updatedAt ?? created,
+      actor: actor(listed.actor === undefined ? "octocat" : listed.actor),
+      triggering_actor: actor(listed.triggeringActor === undefined ? (listed.actor === undefined ? "octocat" : listed.actor) : listed.triggeringActor),
+      repository: { id: listed.repoId ?? DEFAULT_REPO_ID, name, full_name: `${owner}/${name}`, owner: { login: owner } },
+      ...listed.raw,
+    };
+  };
+
+  /** `GET /repos/{o}/{r}/actions/runs`, as GitHub answers it (newest first, Link pagination, ETag). */
+  const listRuns = (req: IncomingMessage, res: ServerResponse, owner: string, name: string, query: URLSearchParams): void => {
+    const rate = { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4999", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600) };
+    if (rateLimited.left > 0) {
+      rateLimited.left--;
+      return json(res, 429, { message: "You have exceeded a secondary rate limit." }, { ...rate, "retry-after": String(rateLimited.retryAfter) });
+    }
+    const listed = repos.get(repoKey(owner, name));
+    if (listed === undefined) return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/actions/workflow-runs" }, rate);
+    const perPage = Math.min(100, Math.max(1, Number(query.get("per_page") ?? 30) || 30));
+    const page = Math.max(1, Number(query.get("page") ?? 1) || 1);
+    const failure = listFailures.find((f) => f.repo === repoKey(owner, name) && f.page === page && f.left > 0);
+    if (failure !== undefined) {
+      failure.left--;
+      if (failure.status === 0) return; // never answered; closed with the server
+      return json(res, failure.status, { message: "Server Error" }, rate);
+    }
+    const created = createdFilter(query.get("created"));
+    if (created === "invalid") return json(res, 422, { message: `Invalid created filter: ${query.get("created")}` }, rate);
+    const status = query.get("status");
+    const runs = [...listed.values()]
+      .map((r) => listedJson(owner, name, r))
+      .filter((r) => status === null || r.status === status || r.conclusion === status)
+      .filter((r) => created(Date.parse(String(r.created_at))))
+      .sort((a, b) => Date.parse(String(b.created_at)) - Date.parse(String(a.created_at)) || Number(b.id) - Number(a.id));
+    const lastPage = Math.max(1, Math.ceil(runs.length / perPage));
+    const body = JSON.stringify({ total_count: runs.length, workflow_runs: runs.slice((page - 1) * perPage, page * perPage) });
+    const etag = `W/"${createHash("sha1").update(body).digest("hex")}"`;
+    const link = (n: number, rel: string): string => {
+      const q = new URLSearchParams(query);
+      q.set("page", String(n));
+      return `<http://${req.headers.host ?? "127.0.0.1"}/repos/${owner}/${name}/actions/runs?${q.toString()}>; rel="${rel}"`;
+    };
+    const links = [
+      ...(page < lastPage ? [link(page + 1, "next"), link(lastPage, "last")] : []),
+      ...(page > 1 ? [link(1, "first"), link(page - 1, "prev")] : []),
+    ];
+    const headers: Record<string, string> = { ...rate, etag, ...(links.length > 0 ? { link: links.join(", ") } : {}) };
+    if (req.headers["if-none-match"] === etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), ...headers });
+    res.end(body);
   };
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const path = (req.url ?? "/").split("?")[0]!;
-      const call = { method: req.method ?? "GET", path, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+      const url = req.url ?? "/";
+      const path = url.split("?")[0]!;
+      const call = { method: req.method ?? "GET", path, url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
       calls.push(call);
+      const list = LIST_PATH.exec(path);
+      if (req.method === "GET" && list) {
+        return listRuns(req, res, decodeURIComponent(list[1]!), decodeURIComponent(list[2]!), new URL(url, "http://127.0.0.1").searchParams);
+      }
       const rerun = RERUN_PATH.exec(path);
       if (req.method === "POST" && rerun) {
         const runId = Number(rerun[3]);
-        switch (nextBehaviour()) {
-          case "ok":
-            perform(runId);
-            return json(res, 201, {});
-          case "already-running":
-            return json(res, 403, { message: `This workflow is already running`, documentation_url: "https://docs.github.com/rest" });
-          case "forbidden":
-            return json(res, 403, { message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest" });
-          case "not-found":
-            return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
-          case "unprocessable":
-            return json(res, 422, { message: "Unprocessable Entity", documentation_url: "https://docs.github.com/rest" });
-          case "server-error":
-            return json(res, 500, { message: "Server Error" });
-          case "rate-limited":
-            return json(res, 403, { message: "API rate limit exceeded" }, {
-              "x-ratelimit-remaining": "0",
-              "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 60),
-            });
-          case "secondary-rate-limit":
-            // GitHub's wording ("Rate limits for the REST API", docs.github.com); the request id varies.
-            return json(res, 403, {
-              message:
-                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0401:2F3A:1B2C3D:4E5F60:6789ABCD.",
-              documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-            }, { "x-ratelimit-remaining": "4999", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600) });
-          case "bad-credentials":
-            return json(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
-          case "hang":
-            return; // never answered; closed with the server
-          case "drop-after-perform":
-            perform(runId);
-            req.socket.destroy();
-            return;
-          case "perform-then-hang":
-            perform(runId);
-            return; // never answered; closed with the server
+        // Whether the run is still running is decided on arrival, as GitHub does; the answer may be delayed.
+        const running = current(runId).completesAt !== undefined;
+        if (delayMs > 0) {
+          setTimeout(() => answerRerun(req, res, runId, running), delayMs);
+          return;
         }
+        return answerRerun(req, res, runId, running);
       }
       const annotations = ANNOTATIONS_PATH.exec(path);
       if (req.method === "GET" && annotations) {
@@ -318,8 +450,15 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         if (read === "secondary-rate-limit") {
           return json(res, 403, { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, { "retry-after": "1" });
         }
-        const state = runOf(runId);
+        const state = current(runId);
         return json(res, 200, { id: runId, run_attempt: state.runAttempt, status: state.status, conclusion: state.conclusion });
+      }
+      const repository = REPO_PATH.exec(path);
+      if (req.method === "GET" && repository) {
+        const [owner, name] = [decodeURIComponent(repository[1]!), decodeURIComponent(repository[2]!)];
+        const key = repoKey(owner, name);
+        if (!repos.has(key)) return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/repos/repos#get-a-repository" });
+        return json(res, 200, { id: DEFAULT_REPO_ID, name, full_name: `${owner}/${name}`, owner: { login: owner }, default_branch: defaultBranches.get(key) ?? "master" });
       }
       if (req.method === "GET" && path === "/rate_limit") {
         if (credentialBehaviour.answer === "bad-credentials") {
@@ -332,6 +471,52 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       json(res, 404, { message: "Not Found" });
     });
   });
+
+  function answerRerun(req: IncomingMessage, res: ServerResponse, runId: number, running: boolean): void {
+    // A run made in progress by runningFor: GitHub refuses to re-run a run that has not completed.
+    if (running) {
+      return json(res, 403, { message: `This workflow is already running`, documentation_url: "https://docs.github.com/rest" });
+    }
+    switch (nextBehaviour()) {
+      case "ok":
+        perform(runId);
+        return json(res, 201, {});
+      case "already-running":
+        return json(res, 403, { message: `This workflow is already running`, documentation_url: "https://docs.github.com/rest" });
+      case "forbidden":
+        return json(res, 403, { message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest" });
+      case "not-found":
+        return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
+      case "unprocessable":
+        return json(res, 422, { message: "Unprocessable Entity", documentation_url: "https://docs.github.com/rest" });
+      case "server-error":
+        return json(res, 500, { message: "Server Error" });
+      case "secondary-rate-limit":
+        // GitHub's wording ("Rate limits for the REST API", docs.github.com); the request id varies.
+        return json(res, 403, {
+          message:
+            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0401:2F3A:1B2C3D:4E5F60:6789ABCD.",
+          documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        }, { "x-ratelimit-remaining": "4999", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600) });
+      case "bad-credentials":
+        return json(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
+      case "rate-limited":
+        return json(res, 403, { message: "API rate limit exceeded" }, {
+          "x-ratelimit-remaining": "0",
+          "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 60),
+        });
+      case "hang":
+        return; // never answered; closed with the server
+      case "drop-after-perform":
+        perform(runId);
+        req.socket.destroy();
+        return;
+      case "perform-then-hang":
+      case "perform-and-hang":
+        perform(runId);
+        return; // never answered; closed with the server
+    }
+  }
   server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
@@ -386,6 +571,44 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     },
     credentials(behaviour) {
       credentialBehaviour = behaviour;
+    },
+    runningFor(runId, ms) {
+      const run = runOf(runId);
+      run.status = "in_progress";
+      run.conclusion = null;
+      run.completesAt = Date.now() + ms;
+    },
+    rerunDelay(ms) {
+      delayMs = ms;
+    },
+    addRuns(fullName, added) {
+      const [owner, name] = fullName.split("/");
+      if (!owner || !name) throw new Error(`addRuns needs owner/name, got "${fullName}"`);
+      const key = repoKey(owner, name);
+      const listed = repos.get(key) ?? new Map<number, FakeListedRun>();
+      repos.set(key, listed);
+      for (const r of added) {
+        listed.set(r.id, r);
+        const state = runOf(r.id);
+        state.runAttempt = r.runAttempt ?? 1;
+        state.status = r.status ?? "completed";
+        state.conclusion = r.conclusion === undefined ? (state.status === "completed" ? "failure" : null) : r.conclusion;
+      }
+    },
+    defaultBranch(fullName, branch) {
+      defaultBranches.set(fullName.toLowerCase(), branch);
+    },
+    failListing(fullName, page, status = 502, times = Number.POSITIVE_INFINITY) {
+      listFailures.push({ repo: fullName.toLowerCase(), page, status, left: times });
+    },
+    rateLimitListing(retryAfterSeconds, times = 1) {
+      rateLimited = { retryAfter: retryAfterSeconds, left: times };
+    },
+    listCalls(fullName) {
+      return calls.filter((c) => {
+        const m = c.method === "GET" ? LIST_PATH.exec(c.path) : null;
+        return m !== null && (fullName === undefined || `${m[1]}/${m[2]}`.toLowerCase() === fullName.toLowerCase());
+      });
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -11,6 +11,7 @@ export {
   type LogBehaviour,
   type FakeAnnotation,
   type FakeListedJob,
+  type FakeListedRun,
 } from "./github-server.js";
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";

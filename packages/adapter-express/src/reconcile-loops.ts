@@ -1,0 +1,55 @@
+import type { Logger, Reconciler } from "@job-rerunner/core";
+
+export interface ReconcileLoops {
+  /** Stops both loops: no new pass starts; one in flight is asked to stop between runs and awaited. */
+  stop(): Promise<void>;
+}
+
+/** Runs `work` again `intervalMs` after each pass ends (never two at once); the first pass after `firstDelayMs`. */
+function loop(intervalMs: number, firstDelayMs: number, signal: AbortSignal, work: () => Promise<unknown>, logger: Logger, name: string) {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const schedule = (delay: number): void => {
+    if (signal.aborted) return;
+    timer = setTimeout(() => {
+      running = work().then(
+        () => undefined,
+        (error: unknown) => logger({ level: "error", msg: `${name} failed`, error: error instanceof Error ? error.message : String(error) }),
+      );
+      void running.then(() => {
+        running = undefined;
+        schedule(intervalMs);
+      });
+    }, delay);
+    // A pending timer alone never keeps the process alive.
+    timer.unref();
+  };
+  schedule(firstDelayMs);
+  return async (): Promise<void> => {
+    clearTimeout(timer);
+    await running;
+  };
+}
+
+/**
+ * The server's reconciliation: the pending driver every PENDING_INTERVAL_S and the sweep every
+ * SWEEP_INTERVAL_S (first one right after start). Each loop runs on the event loop between
+ * deliveries, one pass at a time, so a sweep never holds a delivery up.
+ */
+export function startReconcileLoops(reconciler: Reconciler, logger: Logger): ReconcileLoops {
+  const abort = new AbortController();
+  const stops: (() => Promise<void>)[] = [];
+  const { pendingIntervalMs, intervalMs, repos } = reconciler.config;
+  if (pendingIntervalMs > 0) {
+    stops.push(loop(pendingIntervalMs, pendingIntervalMs, abort.signal, () => reconciler.drivePending(abort.signal), logger, "pending driver"));
+  }
+  if (intervalMs > 0 && repos.length > 0) {
+    stops.push(loop(intervalMs, 0, abort.signal, () => reconciler.sweep(abort.signal), logger, "sweep"));
+  }
+  return {
+    async stop() {
+      abort.abort();
+      await Promise.all(stops.map((stop) => stop()));
+    },
+  };
+}

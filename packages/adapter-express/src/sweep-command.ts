@@ -1,0 +1,75 @@
+import {
+  ConfigError,
+  configFromEnv,
+  createReconciler,
+  createRerunner,
+  formatSweepSummary,
+  jsonLogger,
+  sweepConfigFromEnv,
+  type Env,
+  type ReconcileResult,
+} from "@job-rerunner/core";
+import { logLevelFromEnv } from "./server.js";
+import { storeFromSpec } from "./store-from-spec.js";
+
+export interface SweepCommandIo {
+  /** Log lines and the summary. */
+  readonly out: (text: string) => void;
+  /** The one-line reason of a non-zero exit. */
+  readonly err: (text: string) => void;
+  /** Aborted to stop between runs (SIGTERM). */
+  readonly signal?: AbortSignal;
+}
+
+/** The text `job-rerunner sweep` prints after its log lines. */
+export function formatResult(result: ReconcileResult): string {
+  const p = result.pending;
+  const lines = [
+    result.sweep === null
+      ? "job-rerunner sweep: SWEEP_REPOS is not set: no repository listed"
+      : `job-rerunner sweep: ${formatSweepSummary(result.sweep)}`,
+    `pending reruns: ${p.due} waiting, ${p.driven} driven, ${p.rerunsMade} re-run, ${p.errors} errors`,
+    ...(result.sweep?.problems ?? []).map((line) => `  - ${line}`),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * `job-rerunner sweep` / `npm run sweep`: one pass of the pending driver and one sweep, with the
+ * server's environment and store, for cron and for people. Returns the exit code: 0 when it ran
+ * (repository errors are in the summary), 1 on bad configuration or a rejected token, 2 when
+ * GitHub could not be reached at all.
+ */
+export async function runSweepCommand(env: Env, io: SweepCommandIo): Promise<number> {
+  let opened;
+  let reconciler;
+  try {
+    const config = configFromEnv(env);
+    const sweep = sweepConfigFromEnv(env);
+    const logger = jsonLogger({ level: logLevelFromEnv(env), write: (line) => io.out(line + "\n") });
+    opened = storeFromSpec(config.store);
+    const rerunner = createRerunner({ config, store: opened.store, logger });
+    reconciler = createReconciler({ rerunner, store: opened.store, sweep, logger });
+  } catch (error) {
+    await opened?.store.close?.();
+    io.err(error instanceof ConfigError ? error.message : `could not start: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  try {
+    const result = await reconciler.once(io.signal);
+    io.out(formatResult(result));
+    const sweep = result.sweep;
+    const githubApiUrl = env.GITHUB_API_URL?.trim() || "https://api.github.com";
+    if (sweep?.unreachable === true) {
+      io.err(`GitHub could not be reached at ${githubApiUrl}: ${sweep.problems[0] ?? "no answer"}`);
+      return 2;
+    }
+    if (sweep?.unauthorized === true) {
+      io.err(`GitHub rejected GITHUB_TOKEN (401): check the token`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await opened.store.close?.();
+  }
+}

@@ -1,0 +1,125 @@
+import { describe } from "./github.js";
+import { createOctokit, type OctokitOptions } from "./octokit.js";
+
+export interface RunsPageRequest {
+  readonly owner: string;
+  readonly repo: string;
+  /** GitHub's `created` filter, e.g. `>=2026-11-25T03:00:00Z`. */
+  readonly created: string;
+  readonly page: number;
+  readonly perPage: number;
+  /** The ETag of an earlier answer to this same request: a 304 then costs no rate limit. */
+  readonly etag: string | null;
+}
+
+/** What a list call came to. `requests` is always 1: each result is one HTTP request. */
+export type RunsPageResult =
+  | { readonly kind: "page"; readonly runs: readonly unknown[]; readonly totalCount: number; readonly etag: string | null; readonly hasNext: boolean; readonly slowDownUntil: number | null }
+  | { readonly kind: "not-modified"; readonly slowDownUntil: number | null }
+  /** 404, 403 without a rate limit: the repository does not exist or the token cannot read it. */
+  | { readonly kind: "unreadable"; readonly message: string }
+  /** 401: the token itself is wrong. */
+  | { readonly kind: "unauthorized"; readonly message: string }
+  /** 429, or 403 with the rate limit used up: nothing more until `until` (epoch ms). */
+  | { readonly kind: "rate-limited"; readonly message: string; readonly until: number }
+  /** No answer (refused, reset, timeout): `answered` false. A 5xx: `answered` true. */
+  | { readonly kind: "unavailable"; readonly message: string; readonly answered: boolean };
+
+/** Lists workflow runs. Implementations never throw. */
+export interface RunLister {
+  listRuns(request: RunsPageRequest, signal: AbortSignal): Promise<RunsPageResult>;
+  /**
+   * The repository's default branch (`GET /repos/{owner}/{repo}`), which a run listing does not
+   * carry and REPO_BRANCHES' default needs; null when it cannot be read. Optional for listers
+   * that never need it.
+   */
+  defaultBranch?(owner: string, repo: string, signal: AbortSignal): Promise<string | null>;
+}
+
+/** Below this many requests left in the hour, sweeps pause until the reset: reruns need the rest. */
+export const RATE_LIMIT_RESERVE = 100;
+/** A 429 or used-up limit with no Retry-After or reset header: wait this long. */
+const DEFAULT_RETRY_MS = 60_000;
+
+type Headers = Record<string, string | number | undefined>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return value === undefined ? undefined : String(value);
+}
+
+/**
+ * When to stop calling, from GitHub's headers: Retry-After (seconds) first, then a used-up or
+ * nearly used-up primary limit (x-ratelimit-remaining / x-ratelimit-reset, epoch seconds).
+ */
+export function slowDownUntil(headers: Headers, now: number, reserve = RATE_LIMIT_RESERVE): number | null {
+  const retryAfter = header(headers, "retry-after");
+  if (retryAfter !== undefined && /^\d+$/.test(retryAfter.trim())) return now + Number(retryAfter) * 1000;
+  const remaining = header(headers, "x-ratelimit-remaining");
+  if (remaining !== undefined && /^\d+$/.test(remaining) && Number(remaining) < reserve) {
+    const reset = Number(header(headers, "x-ratelimit-reset"));
+    return Number.isFinite(reset) && reset * 1000 > now ? reset * 1000 : now + DEFAULT_RETRY_MS;
+  }
+  return null;
+}
+
+/** Whether a Link header has a rel="next" (RFC 8288), as GitHub paginates. */
+export function hasNextLink(link: string | undefined): boolean {
+  return link !== undefined && /<[^>]*>\s*;\s*rel="?([^"]*\s)?next(\s[^"]*)?"?/.test(link);
+}
+
+/** `GET /repos/{owner}/{repo}/actions/runs?status=completed&created=...` on Octokit, conditional on the last ETag. */
+export function createRunLister(options: OctokitOptions & { readonly clock?: () => number }): RunLister {
+  const octokit = createOctokit(options);
+  const clock = options.clock ?? Date.now;
+  return {
+    async listRuns(request, signal) {
+      try {
+        const response = await octokit.request("GET /repos/{owner}/{repo}/actions/runs", {
+          owner: request.owner,
+          repo: request.repo,
+          status: "completed",
+          created: request.created,
+          per_page: request.perPage,
+          page: request.page,
+          headers: request.etag === null ? {} : { "if-none-match": request.etag },
+          request: { signal },
+        });
+        const headers = response.headers as Headers;
+        const data = response.data as { total_count?: unknown; workflow_runs?: unknown };
+        return {
+          kind: "page",
+          runs: Array.isArray(data.workflow_runs) ? data.workflow_runs : [],
+          totalCount: typeof data.total_count === "number" ? data.total_count : 0,
+          etag: header(headers, "etag") ?? null,
+          hasNext: hasNextLink(header(headers, "link")),
+          slowDownUntil: slowDownUntil(headers, clock()),
+        };
+      } catch (error) {
+        const { status, message, headers } = describe(error);
+        const now = clock();
+        if (status === 304) return { kind: "not-modified", slowDownUntil: slowDownUntil(headers, now) };
+        if (status === null) return { kind: "unavailable", message: `no answer from GitHub: ${message}`, answered: false };
+        const limited = status === 429 || (status === 403 && (header(headers, "x-ratelimit-remaining") === "0" || header(headers, "retry-after") !== undefined));
+        if (limited) {
+          const until = slowDownUntil(headers, now, 1) ?? now + DEFAULT_RETRY_MS;
+          return { kind: "rate-limited", message: `rate limited (${status}): ${message}`, until };
+        }
+        if (status === 401) return { kind: "unauthorized", message: `401: ${message} — check GITHUB_TOKEN` };
+        if (status === 404 || status === 403) {
+          return { kind: "unreadable", message: `${status}: ${message} — the repository does not exist or the token cannot read its Actions` };
+        }
+        return { kind: "unavailable", message: `GitHub answered ${status}: ${message}`, answered: true };
+      }
+    },
+    async defaultBranch(owner, repo, signal) {
+      try {
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo, request: { signal } });
+        return typeof data.default_branch === "string" && data.default_branch !== "" ? data.default_branch : null;
+      } catch {
+        // Unreadable now: the run is judged without it (not re-run under the default-branch rule) and the memo keeps no verdict a later sweep could not revise.
+        return null;
+      }
+    },
+  };
+}

@@ -1,0 +1,296 @@
+// The sweep in-process (engine, MemoryStore) against the stand-in GitHub over real HTTP: what it
+// lists, what it re-runs, and how it pages, waits and keeps its cursor when GitHub fails.
+import { describe, it, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import {
+  configFromEnv,
+  createReconciler,
+  createRerunner,
+  createRunLister,
+  hasNextLink,
+  MemoryStore,
+  readListedRun,
+  slowDownUntil,
+  sweepConfigFromEnv,
+  type LogEntry,
+  type Reconciler,
+  type Store,
+} from "@job-rerunner/core";
+import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+
+const SECRET = "sweep-test-secret";
+const HOUR = 3_600_000;
+let nextRun = 880_000;
+let nextRepo = 1;
+
+const ago = (ms: number): string => new Date(Date.now() - ms).toISOString();
+
+describe("stand-in GitHub: GET /repos/{o}/{r}/actions/runs", () => {
+  let gh: FakeGitHub;
+  before(async () => (gh = await startFakeGitHub()));
+  after(() => gh.close());
+
+  it("filters by status and created, pages with per_page/page and Link, answers 304 to a matching If-None-Match, 404 for unknown repositories", async () => {
+    gh.addRuns("o/list", [
+      { id: 1, createdAt: ago(3 * HOUR), conclusion: "failure" },
+      { id: 2, createdAt: ago(2 * HOUR), conclusion: "success" },
+      { id: 3, createdAt: ago(1 * HOUR), status: "in_progress", conclusion: null },
+      { id: 4, createdAt: ago(0.5 * HOUR), conclusion: "failure" },
+    ]);
+    const get = (q: string, headers: Record<string, string> = {}) => fetch(`${gh.url}/repos/o/list/actions/runs?${q}`, { headers });
+    const completed = await get("status=completed");
+    const body = (await completed.json()) as { total_count: number; workflow_runs: { id: number }[] };
+    assert.equal(body.total_count, 3);
+    assert.deepEqual(body.workflow_runs.map((r) => r.id), [4, 2, 1], "newest first, in-progress left out");
+    const recent = (await (await get(`status=completed&created=${encodeURIComponent(`>=${ago(2.5 * HOUR)}`)}`)).json()) as typeof body;
+    assert.deepEqual(recent.workflow_runs.map((r) => r.id), [4, 2]);
+    const page1 = await get("status=completed&per_page=2&page=1");
+    assert.ok(hasNextLink(page1.headers.get("link") ?? undefined), page1.headers.get("link") ?? "no link");
+    assert.match(page1.headers.get("link") ?? "", /page=2>; rel="next"/);
+    const page2 = await get("status=completed&per_page=2&page=2");
+    assert.deepEqual(((await page2.json()) as typeof body).workflow_runs.map((r) => r.id), [1]);
+    assert.ok(!hasNextLink(page2.headers.get("link") ?? undefined));
+    const etag = page1.headers.get("etag");
+    assert.ok(etag);
+    const again = await get("status=completed&per_page=2&page=1", { "if-none-match": etag });
+    assert.equal(again.status, 304);
+    assert.equal(await again.text(), "");
+    assert.equal((await get("status=completed")).status, 200);
+    assert.equal((await get("status=completed", { "if-none-match": 'W/"stale"' })).status, 200);
+    assert.equal((await fetch(`${gh.url}/repos/o/missing/actions/runs`)).status, 404);
+    gh.failListing("o/list", 2, 503, 1);
+    assert.equal((await get("per_page=2&page=2")).status, 503);
+    assert.equal((await get("per_page=2&page=2")).status, 200, "the injected failure is used up");
+  });
+});
+
+describe("reading GitHub's answers", () => {
+  it("Retry-After wins; a nearly used-up limit waits for its reset; plenty left means go on", () => {
+    const now = 1_000_000;
+    assert.equal(slowDownUntil({ "retry-after": "30" }, now), now + 30_000);
+    assert.equal(slowDownUntil({ "x-ratelimit-remaining": "3", "x-ratelimit-reset": String(now / 1000 + 600) }, now), now + 600_000);
+    assert.equal(slowDownUntil({ "x-ratelimit-remaining": "4000", "x-ratelimit-reset": "1" }, now), null);
+  });
+
+  it("a listed run with malformed fields is skipped with a reason", () => {
+    const repo = { owner: "o", name: "r" };
+    const good = { id: 5, status: "completed", conclusion: "failure", updated_at: ago(0), run_attempt: 2, repository: { id: 9 }, triggering_actor: { login: "bot" }, actor: { login: "me" } };
+    const read = readListedRun(good, repo);
+    assert.equal(read.kind, "run");
+    assert.equal(read.kind === "run" ? read.actor : null, "bot", "the triggering actor is the sender");
+    assert.match(String((readListedRun({ ...good, id: "x" }, repo) as { reason: string }).reason), /no valid id/);
+    assert.match(String((readListedRun({ ...good, updated_at: "yesterday-ish" }, repo) as { reason: string }).reason), /updated_at/);
+    assert.match(String((readListedRun({ ...good, run_attempt: 0 }, repo) as { reason: string }).reason), /run_attempt/);
+    assert.match(String((readListedRun({ ...good, repository: null }, repo) as { reason: string }).reason), /repository id/);
+  });
+});
+
+describe("sweep in-process against the stand-in GitHub", () => {
+  let gh: FakeGitHub;
+  let store: Store;
+  let logs: LogEntry[];
+
+  before(async () => (gh = await startFakeGitHub()));
+  after(() => gh.close());
+  beforeEach(() => {
+    gh.rerun("ok");
+    store = new MemoryStore();
+    logs = [];
+  });
+
+  function setup(repos: string[], extra: Record<string, string> = {}): Reconciler {
+    const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: "ghp_sweep", GITHUB_API_URL: gh.url, ...extra });
+    const rerunner = createRerunner({ config, store, logger: (e) => logs.push(e) });
+    const sweep = sweepConfigFromEnv({ SWEEP_REPOS: repos.join(","), ...extra });
+    return createReconciler({ rerunner, store, sweep, logger: (e) => logs.push(e) });
+  }
+  const repoName = (): string => `sweep-org/repo-${nextRepo++}`;
+
+  it("re-runs a failed run whose deliveries never came, once; then idle sweeps cost one 304 per repository", async () => {
+    const [a, b] = [repoName(), repoName()];
+    const [failed, passed] = [nextRun++, nextRun++];
+    gh.addRuns(a, [{ id: failed, createdAt: ago(10 * 60_000), updatedAt: ago(60_000), conclusion: "failure" }]);
+    gh.addRuns(b, [{ id: passed, repoId: 42, createdAt: ago(10 * 60_000), updatedAt: ago(60_000), conclusion: "success" }]);
+    const reconciler = setup([a, b]);
+    const first = await reconciler.sweep();
+    assert.ok(first);
+    assert.equal(first.rerunsMade, 1, first.problems.join("\n"));
+    assert.equal(first.runsExamined, 2);
+    assert.equal(gh.performed(failed), 1);
+    assert.equal(gh.rerunCalls(passed), 0);
+    const logged = logs.find((l) => l.msg === "sweep");
+    assert.equal(logged?.rerunsMade, 1);
+
+    const callsBefore = gh.listCalls().length;
+    const idle = await reconciler.sweep();
+    assert.ok(idle);
+    // Repository a changed (its run was re-run: now queued), so it is listed again; b is idle.
+    assert.deepEqual({ requests: idle.requests, notModified: idle.notModified }, { requests: 2, notModified: 1 });
+    assert.equal(gh.performed(failed), 1, "never re-run twice");
+    const idle2 = await reconciler.sweep();
+    assert.ok(idle2);
+    assert.deepEqual({ requests: idle2.requests, notModified: idle2.notModified, errors: idle2.errors }, { requests: 2, notModified: 2, errors: 0 });
+    const conditional = gh.listCalls().slice(callsBefore);
+    assert.ok(conditional.slice(-2).every((c) => typeof c.headers["if-none-match"] === "string"), "idle requests are conditional");
+    assert.equal(gh.performed(failed), 1);
+  });
+
+  it("REPO_BRANCHES unset: a swept run is judged against the repository's default branch, read once per sweep", async () => {
+    const repo = repoName();
+    gh.defaultBranch(repo, "main");
+    const [onMain, onOther] = [nextRun++, nextRun++];
+    gh.addRuns(repo, [
+      { id: onMain, headBranch: "main", createdAt: ago(10 * 60_000), updatedAt: ago(60_000), conclusion: "failure" },
+      { id: onOther, headBranch: "master", createdAt: ago(10 * 60_000), updatedAt: ago(60_000), conclusion: "failure" },
+    ]);
+    const before = gh.calls.filter((c) => c.path === `/repos/${repo}`).length;
+    const summary = await setup([repo]).sweep();
+    assert.ok(summary);
+    assert.equal(gh.performed(onMain), 1, summary.problems.join("\n"));
+    assert.equal(gh.rerunCalls(onOther), 0, "master is not this repository's default branch");
+    assert.equal(gh.calls.filter((c) => c.path === `/repos/${repo}`).length - before, 1, "one repository read for two failed runs");
+  });
+
+  it("finds a run created long before the window that finished inside it; leaves runs that finished before the lookback", async () => {
+    const repo = repoName();
+    const [longRun, oldRun] = [nextRun++, nextRun++];
+    gh.addRuns(repo, [
+      { id: longRun, createdAt: ago(5 * HOUR), updatedAt: ago(2 * 60_000), conclusion: "failure" },
+      { id: oldRun, createdAt: ago(3 * HOUR), updatedAt: ago(2 * HOUR), conclusion: "failure" },
+    ]);
+    const summary = await setup([repo]).sweep();
+    assert.equal(summary?.rerunsMade, 1, summary?.problems.join("\n"));
+    assert.equal(gh.performed(longRun), 1);
+    assert.equal(gh.rerunCalls(oldRun), 0, "finished before SWEEP_LOOKBACK_H");
+    const created = new URL(gh.listCalls(repo)[0]!.url, gh.url).searchParams.get("created") ?? "";
+    assert.match(created, /^>=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.ok(Date.now() - Date.parse(created.slice(2)) > 24 * HOUR, `the query reaches back a day before the window: ${created}`);
+  });
+
+  it("pages through Link; a 5xx mid-pagination keeps the cursor, and the next sweep finds the run", async () => {
+    const repo = repoName();
+    const runs = Array.from({ length: 150 }, (_, i) => ({ id: nextRun++, createdAt: ago(50 * 60_000 - i * 1000), updatedAt: ago(60_000), conclusion: "success" as const }));
+    const lost = nextRun++;
+    // The oldest run, so it is on page 2.
+    runs.push({ id: lost, createdAt: ago(55 * 60_000), updatedAt: ago(60_000), conclusion: "failure" as never });
+    gh.addRuns(repo, runs);
+    gh.failListing(repo, 2, 502, 1);
+    const reconciler = setup([repo]);
+    const failed = await reconciler.sweep();
+    assert.equal(failed?.errors, 1);
+    assert.match(failed?.problems.join("\n") ?? "", /page 2: GitHub answered 502/);
+    assert.equal(gh.performed(lost), 0);
+    const next = await reconciler.sweep();
+    assert.equal(next?.errors, 0, next?.problems.join("\n"));
+    assert.equal(next?.requests, 2, "page 1 and page 2 again: no 304, since the cursor kept no ETag");
+    assert.equal(gh.performed(lost), 1);
+  });
+
+  it("a repository that does not exist is reported and skipped; the others are swept", async () => {
+    const repo = repoName();
+    const run = nextRun++;
+    gh.addRuns(repo, [{ id: run, createdAt: ago(60_000), updatedAt: ago(30_000) }]);
+    const summary = await setup(["sweep-org/no-such-repo", repo]).sweep();
+    assert.equal(summary?.errors, 1);
+    assert.match(summary?.problems[0] ?? "", /no-such-repo: skipped: 404/);
+    assert.equal(gh.performed(run), 1);
+  });
+
+  it("malformed runs are skipped with a reason; the rest of the page is swept", async () => {
+    const repo = repoName();
+    const [bad, good] = [nextRun++, nextRun++];
+    gh.addRuns(repo, [
+      { id: bad, createdAt: ago(60_000), updatedAt: ago(30_000), raw: { updated_at: "not a time" } },
+      { id: good, createdAt: ago(50_000), updatedAt: ago(30_000) },
+    ]);
+    const summary = await setup([repo]).sweep();
+    assert.equal(summary?.skippedRuns, 1);
+    assert.match(summary?.problems.join("\n") ?? "", new RegExp(`run ${bad}: updated_at is not a time`));
+    assert.equal(gh.performed(good), 1);
+    assert.equal(gh.rerunCalls(bad), 0);
+  });
+
+  it("a repository whose sweep lease another instance holds is left to it; once that lease ends it is swept here", async () => {
+    const repo = repoName();
+    const runId = nextRun++;
+    gh.addRuns(repo, [{ id: runId, createdAt: ago(60_000), updatedAt: ago(30_000) }]);
+    const until = Date.now() + 60_000;
+    assert.ok(await store.putDoc(`sweep-lease:${repo}`, { holder: "another-instance", until }, undefined, until));
+    const reconciler = setup([repo]);
+    const held = await reconciler.sweep();
+    assert.equal(held?.requests, 0);
+    assert.match(held?.problems.join("\n") ?? "", /another instance is sweeping it now/);
+    assert.equal(gh.rerunCalls(runId), 0);
+    const current = await store.getDoc(`sweep-lease:${repo}`);
+    assert.ok(current && (await store.putDoc(`sweep-lease:${repo}`, { holder: "another-instance", until: 0 }, current.version, Date.now() - 1)));
+    const swept = await reconciler.sweep();
+    assert.equal(swept?.rerunsMade, 1, swept?.problems.join("\n"));
+    assert.equal(await store.getDoc(`sweep-lease:${repo}`), undefined, "the lease is given back after the sweep");
+  });
+
+  it("honours Retry-After: stops listing, and the next sweep before that time sends nothing", async () => {
+    const [a, b] = [repoName(), repoName()];
+    gh.addRuns(a, []);
+    gh.addRuns(b, []);
+    gh.rateLimitListing(120, 1);
+    const reconciler = setup([a, b]);
+    const before = gh.listCalls().length;
+    const limited = await reconciler.sweep();
+    assert.ok(limited?.pauseUntil !== null && (limited?.pauseUntil ?? 0) > Date.now() + 100_000);
+    assert.equal(gh.listCalls().length - before, 1, "the second repository is not asked");
+    const next = await reconciler.sweep();
+    assert.equal(next?.requests, 0);
+    assert.equal(gh.listCalls().length - before, 1);
+  });
+
+  it("a run the webhooks already re-ran is not re-run by the sweep, and a late webhook after a sweep's rerun makes no call", async () => {
+    const repo = repoName();
+    const [byWebhook, bySweep] = [nextRun++, nextRun++];
+    const reconciler = setup([repo]);
+    const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: "ghp_sweep", GITHUB_API_URL: gh.url });
+    const rerunner = createRerunner({ config, store, logger: () => {} });
+    const completed = (runId: number) =>
+      signedDelivery(SECRET, "workflow_run", workflowRunPayload({ runId, action: "completed", conclusion: "failure", owner: "sweep-org", repo: repo.split("/")[1]! }));
+    assert.equal((await rerunner.handle(completed(byWebhook))).status, 201);
+    assert.equal(gh.performed(byWebhook), 1);
+    // GitHub lists it as attempt 1 failed (say the listing is a little behind).
+    gh.addRuns(repo, [
+      { id: byWebhook, createdAt: ago(60_000), updatedAt: ago(30_000) },
+      { id: bySweep, createdAt: ago(60_000), updatedAt: ago(30_000) },
+    ]);
+    gh.run(byWebhook).runAttempt = 1;
+    gh.run(byWebhook).status = "completed";
+    const summary = await reconciler.sweep();
+    assert.equal(summary?.rerunsMade, 1);
+    assert.equal(gh.rerunCalls(byWebhook), 1, "the webhook's rerun is in the store: no second call");
+    assert.equal(gh.performed(bySweep), 1);
+    const late = await rerunner.handle(completed(bySweep));
+    assert.equal(late.status, 200, late.body.reason);
+    assert.match(late.body.reason, /already re-run/);
+    assert.equal(gh.rerunCalls(bySweep), 1);
+  });
+
+  it("drives a pending rerun whose holder gave up after 'already running', reading the run first", async () => {
+    const repo = repoName();
+    const runId = nextRun++;
+    const reconciler = setup([repo]);
+    const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: "ghp_sweep", GITHUB_API_URL: gh.url });
+    const rerunner = createRerunner({ config, store, logger: () => {} });
+    gh.rerun("already-running", "ok");
+    const answer = await rerunner.handle(signedDelivery(SECRET, "workflow_run", workflowRunPayload({ runId, action: "completed", conclusion: "failure" })));
+    assert.equal(answer.status, 202, answer.body.reason);
+    const readsBefore = gh.calls.filter((c) => c.method === "GET" && c.path.endsWith(`/runs/${runId}`)).length;
+    const driven = await reconciler.drivePending();
+    assert.deepEqual({ driven: driven.driven, rerunsMade: driven.rerunsMade }, { driven: 1, rerunsMade: 1 });
+    assert.equal(gh.performed(runId), 1);
+    assert.equal(gh.calls.filter((c) => c.method === "GET" && c.path.endsWith(`/runs/${runId}`)).length, readsBefore + 1, "read before calling again");
+    assert.equal((await reconciler.drivePending()).driven, 0, "nothing pending any more");
+  });
+
+  it("the lister's client is built from the configuration; a GitHub that cannot be reached is reported as such", async () => {
+    const lister = createRunLister({ token: "t", baseUrl: "http://127.0.0.1:9" });
+    const result = await lister.listRuns({ owner: "o", repo: "r", created: ">=2026-01-01T00:00:00Z", page: 1, perPage: 100, etag: null }, new AbortController().signal);
+    assert.equal(result.kind, "unavailable");
+    assert.equal(result.kind === "unavailable" && result.answered, false);
+  });
+});
