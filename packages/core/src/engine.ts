@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "./config.js";
+import { createGitHubAccess } from "./auth/access.js";
 import { executeRerun } from "./execute.js";
-import { createDryRunClient, createOctokitClient, type GitHubClient } from "./github.js";
+import type { GitHubClient } from "./github.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { decide, settle, type RerunOutcome } from "./machine.js";
+import { createRepoConfigs } from "./repo-config.js";
+import { createEventScope } from "./scope.js";
 import { recordKey, type Store } from "./store.js";
 import { backoff, withTimeout } from "./timing.js";
 import type { Action, RerunAction, RunEvent, RunRecord } from "./types.js";
@@ -14,7 +17,7 @@ export type { HeaderValue, WebhookRequest } from "./webhook.js";
 export interface RerunnerOptions {
   readonly config: Config;
   readonly store: Store;
-  /** Defaults to Octokit on config.githubApiUrl with config.githubToken, or a dry run. */
+  /** Defaults to Octokit on config.githubApiUrl with config.githubToken or the App's installation token, or a dry run. */
   readonly github?: GitHubClient;
   readonly logger?: Logger;
   /** Epoch milliseconds; injectable for tests. */
@@ -71,9 +74,8 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     }
   };
   const maxConflicts = options.maxConflicts ?? 64;
-  const github =
-    options.github ??
-    (config.dryRun ? createDryRunClient(logger) : createOctokitClient({ token: config.githubToken, baseUrl: config.githubApiUrl }));
+  const access = createGitHubAccess({ config, logger, clock, ...(options.github === undefined ? {} : { github: options.github }) });
+  const scopeOf = createEventScope(config, access, createRepoConfigs(config, clock));
   const dryRun = options.github === undefined && config.dryRun;
 
   async function storeCall<T>(work: Promise<T>, deadline: number): Promise<T> {
@@ -86,7 +88,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
   }
 
   /** get -> decide -> compare-and-set; on conflict re-read and decide again. */
-  async function decideAndStore(key: string, event: RunEvent, deadline: number) {
+  async function decideAndStore(key: string, event: RunEvent, config: Config, deadline: number) {
     for (let round = 0; round < maxConflicts; round++) {
       const current = await storeCall(store.get(key), deadline);
       const decision = decide(current?.record, event, config);
@@ -114,15 +116,19 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
 
   async function processEvent(event: RunEvent): Promise<WebhookResponse> {
     const run = runLabel(event);
-    const answer = (status: number, reason: string, action: Action["type"] = "none"): WebhookResponse => ({
-      status,
-      body: { status, action, reason, delivery: event.deliveryId, run },
-    });
+    let note: string | null = null;
+    const answer = (status: number, reason: string, action: Action["type"] = "none"): WebhookResponse => {
+      const full = note === null ? reason : `${reason}; ${note}`;
+      return { status, body: { status, action, reason: full, delivery: event.deliveryId, run } };
+    };
     const deadline = event.receivedAt + config.deadlineMs;
+    const scope = await scopeOf(event, deadline);
+    if (scope.kind === "refused") return answer(204, scope.reason);
+    note = scope.note;
     const key = recordKey(event.repo.id, event.runId);
     let decision;
     try {
-      decision = await decideAndStore(key, event, deadline);
+      decision = await decideAndStore(key, event, scope.config, deadline);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A write that timed out may still land later; either way a redelivery is safe (the memo
@@ -131,7 +137,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     }
     if (decision.action.type === "none") return answer(decision.status, decision.reason);
     const action = decision.action;
-    const outcome = await executeRerun(github, action, deadline, { config, clock, dryRun });
+    const outcome = await executeRerun(scope.github, action, deadline, { config: scope.config, clock, dryRun });
     try {
       const settled = await recordOutcome(key, action, outcome, event, deadline);
       return answer(settled.status, settled.reason, action.type);

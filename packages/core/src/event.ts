@@ -63,6 +63,12 @@ function senderOf(payload: Json): string | null {
   return isObject(payload.sender) ? str(payload.sender.login) : null;
 }
 
+/** Present only on a GitHub App's deliveries (an event without it stays equal to one built by hand). */
+function installationOf(payload: Json): { installationId?: number } {
+  const id = isObject(payload.installation) ? positiveInt(payload.installation.id) : undefined;
+  return id === undefined ? {} : { installationId: id };
+}
+
 /**
  * Turns a delivery (event name header + parsed JSON) into a typed run event, or says why there is
  * nothing to track. Accepts every real payload shape, including old ones without `run_attempt`
@@ -89,6 +95,7 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
     attempt: positiveInt(body.run_attempt) ?? 1,
     headBranch: str(body.head_branch),
     sender: senderOf(payload),
+    ...installationOf(payload),
   };
   const action = str(payload.action);
 

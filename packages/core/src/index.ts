@@ -41,3 +41,10 @@ export {
 } from "./engine.js";
 export { createOctokit, USER_AGENT, type OctokitOptions } from "./octokit.js";
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";
+export { settingFromEnv, settingsFromFile, overlay, SETTINGS, type Settings, type SettingName } from "./settings.js";
+export { parseRepoFile, REPO_CONFIG_PATH, type RepoFileResult } from "./repo-file.js";
+export { createOctokitContents, type ContentsClient, type FileRef, type FileReadResult } from "./contents.js";
+export { createGitHubAccess, type GitHubAccess, type EventClients } from "./auth/access.js";
+export { createInstallationTokens, type InstallationTokens, type IssuedToken } from "./auth/installation-tokens.js";
+export type { AppCredentials } from "./auth/app-tokens.js";
+export type { TokenSource } from "./auth/octokit-auth.js";

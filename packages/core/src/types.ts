@@ -26,6 +26,8 @@ interface EventBase {
   readonly workflowName: string | null;
   /** Login of the `sender`, or null when the payload has none. */
   readonly sender: string | null;
+  /** `installation.id` of a GitHub App's delivery: whose token makes the calls. */
+  readonly installationId?: number;
 }
 
 export interface WorkflowJobEvent extends EventBase {

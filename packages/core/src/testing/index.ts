@@ -1,5 +1,7 @@
 export { storeContract, sampleRecord, type StoreContractOptions } from "./store-contract.js";
-export { startFakeGitHub, type FakeGitHub, type FakeRun, type RerunBehaviour, type RecordedCall } from "./github-server.js";
+export { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions, type FakeRun, type RerunBehaviour, type RecordedCall } from "./github-server.js";
+export type { FakeAppOptions, AppAuthority } from "./github-app.js";
+export type { FakeContents } from "./github-contents.js";
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
 export * from "./arbitraries.js";

@@ -37,6 +37,8 @@ export interface RunShape {
   readonly branch?: string | null;
   readonly workflow?: string;
   readonly sender?: string;
+  /** A GitHub App's delivery: `installation.id` (other deliveries have no installation). */
+  readonly installationId?: number;
 }
 
 function applyRun(payload: Record<string, unknown>, shape: RunShape): void {
@@ -48,6 +50,8 @@ function applyRun(payload: Record<string, unknown>, shape: RunShape): void {
   repository.full_name = `${owner}/${name}`;
   (repository.owner as Record<string, unknown>).login = owner;
   (payload.sender as Record<string, unknown>).login = shape.sender ?? "octocat";
+  if (shape.installationId === undefined) delete payload.installation;
+  else payload.installation = { id: shape.installationId, node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${shape.installationId}` };
 }
 
 /**
