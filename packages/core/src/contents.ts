@@ -1,3 +1,4 @@
+import { InstallationTokenError } from "./auth/app-tokens.js";
 import { describe } from "./github.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
 
@@ -51,6 +52,7 @@ export function createOctokitContents(options: OctokitOptions): ContentsClient {
         if (bytes.length > maxBytes) return { kind: "too-large", size: bytes.length };
         return { kind: "file", text: bytes.toString("utf8"), etag: etagOf(response.headers) };
       } catch (error) {
+        if (error instanceof InstallationTokenError) return { kind: "unavailable", message: error.message };
         const { status, message, headers } = describe(error);
         if (status === 304) return { kind: "not-modified" };
         if (status === 404) return { kind: "missing", etag: etagOf(headers) };

@@ -86,10 +86,12 @@ export function createRepoConfigs(config: Config, clock: () => number): RepoConf
     if (prior !== undefined && clock() < prior.freshUntil) return Promise.resolve(prior);
     let pending = inFlight.get(key);
     if (pending === undefined) {
-      const budget = Math.max(0, Math.min(MAX_READ_MS, (deadline - clock()) / 3));
+      const budget = Math.floor(Math.max(0, Math.min(MAX_READ_MS, (deadline - clock()) / 3)));
       const etag = prior !== undefined && prior.state.kind !== "unavailable" ? prior.etag : null;
-      pending = contents
-        .readFile({ owner, repo, path: REPO_CONFIG_PATH }, { etag, maxBytes: REPO_CONFIG_MAX_BYTES, signal: AbortSignal.timeout(budget) })
+      // An async wrapper, so even a client that throws at once becomes an "unavailable" read.
+      const read = async (): Promise<FileReadResult> =>
+        contents.readFile({ owner, repo, path: REPO_CONFIG_PATH }, { etag, maxBytes: REPO_CONFIG_MAX_BYTES, signal: AbortSignal.timeout(budget) });
+      pending = read()
         .catch((error: unknown): FileReadResult => ({ kind: "unavailable", message: error instanceof Error ? error.message : String(error) }))
         .then((read) => store(key, next(prior, read, clock())))
         .finally(() => inFlight.delete(key));
@@ -116,11 +118,16 @@ export function createRepoConfigs(config: Config, clock: () => number): RepoConf
       const layers: Settings[] = [];
       if (org?.state.kind === "settings") layers.push(org.state.settings);
       if (own.state.kind === "settings") layers.push(own.state.settings);
+      const resolved = layers.length === 0 ? config : overlay(config, ...layers);
+      // One cause (no token, GitHub down) failing both reads is said once.
+      if (org?.state.kind === "unavailable" && own.state.kind === "unavailable" && org.state.message === own.state.message) {
+        return { config: resolved, note: `${REPO_CONFIG_PATH} of ${owner}/${name} and ${owner}/.github could not be read (${own.state.message}): the defaults apply` };
+      }
       const notes = [
         org === undefined ? null : noteOf(`${owner}/.github:${REPO_CONFIG_PATH}`, org.state),
         noteOf(`${owner}/${name}:${REPO_CONFIG_PATH}`, own.state),
       ].filter((n): n is string => n !== null);
-      return { config: layers.length === 0 ? config : overlay(config, ...layers), note: notes.length === 0 ? null : notes.join("; ") };
+      return { config: resolved, note: notes.length === 0 ? null : notes.join("; ") };
     },
   };
 }

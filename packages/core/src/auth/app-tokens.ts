@@ -9,6 +9,11 @@ export interface AppCredentials {
   readonly privateKey: string;
 }
 
+/** No installation token could be had: says which installation and what GitHub answered, never the key. */
+export class InstallationTokenError extends Error {
+  override readonly name = "InstallationTokenError";
+}
+
 /** A token request that has not answered in this long is abandoned (deliveries are waiting on it). */
 const TOKEN_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -41,7 +46,7 @@ export function createAppTokenIssuer(app: AppCredentials, baseUrl: string): (ins
     } catch (error) {
       const { status, message } = describe(error);
       const what = status === null ? message : `${status}: ${message}`;
-      throw new Error(`could not get a token for installation ${installationId} of App ${app.appId} (${what})`);
+      throw new InstallationTokenError(`could not get a token for installation ${installationId} of App ${app.appId} (${what})`);
     }
   };
 }

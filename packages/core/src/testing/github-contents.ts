@@ -5,6 +5,8 @@ import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 export interface FakeContents {
   /** Sets (or with null removes) a file; its ETag changes with its text. */
   set(owner: string, repo: string, path: string, text: string | null): void;
+  /** Answer every contents request with this status (a GitHub outage) until called with null. */
+  failWith(status: number | null): void;
   /** Contents requests for a file so far, and how many were answered 304. */
   requests(owner: string, repo: string, path: string): { readonly total: number; readonly notModified: number };
   /** Serves `GET /repos/{o}/{r}/contents/{path}`; false for any other call. */
@@ -20,7 +22,11 @@ function keyOf(owner: string, repo: string, path: string): string {
 export function createFakeContents(): FakeContents {
   const files = new Map<string, string>();
   const counts = new Map<string, { total: number; notModified: number }>();
+  let failure: number | null = null;
   return {
+    failWith(status) {
+      failure = status;
+    },
     set(owner, repo, path, text) {
       if (text === null) files.delete(keyOf(owner, repo, path));
       else files.set(keyOf(owner, repo, path), text);
@@ -36,6 +42,12 @@ export function createFakeContents(): FakeContents {
       const count = counts.get(key) ?? { total: 0, notModified: 0 };
       counts.set(key, count);
       count.total += 1;
+      if (failure !== null) {
+        const body = JSON.stringify({ message: "Server Error" });
+        res.writeHead(failure, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+        res.end(body);
+        return true;
+      }
       const text = files.get(key);
       if (text === undefined) {
         const body = JSON.stringify({ message: "Not Found", documentation_url: "https://docs.github.com/rest/repos/contents#get-repository-content", status: "404" });
