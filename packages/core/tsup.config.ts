@@ -10,5 +10,5 @@ export default defineConfig({
   target: "node20",
   // tsup strips "node:" by default, which turns "node:test" into a package named "test".
   removeNodeProtocol: false,
-  external: ["fast-check", "@octokit/rest"],
+  external: ["fast-check", "@octokit/rest", "@octokit/auth-app", "yaml", "zod"],
 });

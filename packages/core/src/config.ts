@@ -1,12 +1,25 @@
 import { ConfigError } from "./errors.js";
 import { compileBranchPatterns, type BranchMatcher } from "./branches.js";
+import { appFromEnv } from "./auth/app-config.js";
+import type { AppCredentials } from "./auth/app-tokens.js";
+import { settingFromEnv } from "./settings.js";
 import { policyFromEnv, type RerunPolicy } from "./policy/config.js";
 
 export interface Config {
   /** Webhook secrets: the current one first, then GITHUB_SIGN_KEY_PREVIOUS during rotation. */
   readonly secrets: readonly string[];
-  /** Empty only when dryRun is set. */
+  /** Empty when a GitHub App is configured, or dryRun is set. */
   readonly githubToken: string;
+  /** GITHUB_APP_ID and its private key: calls use the delivery's installation token. */
+  readonly githubApp: AppCredentials | null;
+  /** Lower-cased owner logins served (ALLOWED_OWNERS); null serves every owner. */
+  readonly allowedOwners: ReadonlySet<string> | null;
+  /** Read `.github/job-rerunner.yml` of each repository (REPO_CONFIG; on by default with an App). */
+  readonly readRepoConfig: boolean;
+  /** How long a repository's configuration file is used before it is revalidated. */
+  readonly repoConfigTtlMs: number;
+  /** False when a repository's file says `enabled: false`. */
+  readonly enabled: boolean;
   /** Total attempts per run, first included: at most runAttempts - 1 reruns. */
   readonly runAttempts: number;
   readonly branches: BranchMatcher;
@@ -44,6 +57,7 @@ export const DEFAULTS = {
   // GitHub allows a rerun for 30 days; keep the record a little longer than that.
   recordTtlDays: 31,
   deadlineMs: 8000,
+  repoConfigTtlS: 300,
 } as const;
 
 /** Margin of a lease past the holder's deadline: its last store write may still be landing. */
@@ -125,40 +139,37 @@ export function configFromEnv(env: Env = process.env): Config {
   }
   const dryRun = boolean(env, "DRY_RUN");
   const githubToken = (env.GITHUB_TOKEN ?? "").trim();
-  if (githubToken === "" && !dryRun) {
+  const githubApp = appFromEnv(env);
+  if (githubApp !== null && githubToken !== "") {
+    throw new ConfigError("GITHUB_TOKEN", "and GITHUB_APP_ID are both set: use a token or a GitHub App, not both");
+  }
+  if (githubToken === "" && githubApp === null && !dryRun) {
     throw new ConfigError(
       "GITHUB_TOKEN",
-      "is required (a token with repo and workflow scopes, or actions: write) unless DRY_RUN=true",
+      "is required (a token with repo and workflow scopes, or actions: write) unless a GitHub App is configured (GITHUB_APP_ID) or DRY_RUN=true",
     );
   }
-  // Unset: the repository's default branch (the reference's `master` meant just that).
-  const branchPatterns = env.REPO_BRANCHES === undefined ? [] : list(env.REPO_BRANCHES);
-  if (env.REPO_BRANCHES !== undefined && branchPatterns.length === 0) {
-    throw new ConfigError("REPO_BRANCHES", 'must name at least one branch or pattern, e.g. "master" or "*"');
-  }
-  const conclusions = list(env.RERUN_CONCLUSIONS ?? DEFAULTS.rerunConclusions).map((c) => c.toLowerCase());
-  const knownConclusions = ["failure", "timed_out", "cancelled", "startup_failure", "action_required", "stale"];
-  for (const c of conclusions) {
-    if (!knownConclusions.includes(c)) {
-      throw new ConfigError("RERUN_CONCLUSIONS", `must be a comma-separated list of ${knownConclusions.join(", ")}; got "${c}"`);
-    }
-  }
-  if (conclusions.length === 0) {
-    throw new ConfigError("RERUN_CONCLUSIONS", `must name at least one of ${knownConclusions.join(", ")}`);
-  }
+  // The settings a repository's file may override are validated by the same schema (settings.ts).
+  // REPO_BRANCHES unset: the repository's default branch (the reference's `master` meant just that).
+  const branchPatterns = settingFromEnv(env, "branches") ?? [];
+  const conclusions = settingFromEnv(env, "conclusions") ?? [DEFAULTS.rerunConclusions];
   // GitHub gives up after 10 s, counted from its side: leave it time to connect and read the answer.
   const deadlineMs = integer(env, "DEADLINE_MS", DEFAULTS.deadlineMs, 100, 9_000);
-  const workflows = list(env.RERUN_WORKFLOWS);
-  const workflowsAll = workflows.length === 0 || (workflows.length === 1 && workflows[0]?.toLowerCase() === "all");
+  const workflows = settingFromEnv(env, "workflows") ?? null;
+  const allowedOwners = list(env.ALLOWED_OWNERS).map((o) => o.toLowerCase());
   return {
     secrets,
     githubToken,
-    // GitHub refuses more than 50 reruns of one run: 51 attempts, the first included.
-    runAttempts: integer(env, "RUN_ATTEMPTS", DEFAULTS.runAttempts, 1, 51),
+    githubApp,
+    allowedOwners: allowedOwners.length === 0 ? null : new Set(allowedOwners),
+    readRepoConfig: env.REPO_CONFIG === undefined || env.REPO_CONFIG.trim() === "" ? githubApp !== null : boolean(env, "REPO_CONFIG"),
+    repoConfigTtlMs: integer(env, "REPO_CONFIG_TTL_S", DEFAULTS.repoConfigTtlS, 0, 86_400) * 1000,
+    enabled: true,
+    runAttempts: settingFromEnv(env, "run_attempts") ?? DEFAULTS.runAttempts,
     branches: compileBranchPatterns(branchPatterns),
-    noRetry: new Set(list(env.NO_RETRY_LIST).map((l) => l.toLowerCase())),
+    noRetry: new Set(settingFromEnv(env, "no_retry") ?? []),
     rerunConclusions: new Set(conclusions),
-    workflows: workflowsAll ? null : new Set(workflows),
+    workflows: workflows === null ? null : new Set(workflows),
     githubApiUrl: url(env, "GITHUB_API_URL", DEFAULTS.githubApiUrl),
     dryRun,
     // 0 lets the system pick a free port (the "listening" log line says which).

@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "./config.js";
+import { createGitHubAccess } from "./auth/access.js";
 import { createEnricher } from "./enrich.js";
 import { executeRerun } from "./execute.js";
-import { createOctokitFactsClient, type FactsClient } from "./github-facts.js";
-import { createDryRunClient, createOctokitClient, type GitHubClient } from "./github.js";
+import type { FactsClient } from "./github-facts.js";
+import type { GitHubClient } from "./github.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { decide, settle, type RerunOutcome } from "./machine.js";
+import { createRepoConfigs } from "./repo-config.js";
+import { createEventScope } from "./scope.js";
 import { recordKey, type Store } from "./store.js";
 import { backoff, withTimeout } from "./timing.js";
 import type { Action, RerunAction, RunEvent, RunRecord } from "./types.js";
@@ -16,7 +19,7 @@ export type { HeaderValue, WebhookRequest } from "./webhook.js";
 export interface RerunnerOptions {
   readonly config: Config;
   readonly store: Store;
-  /** Defaults to Octokit on config.githubApiUrl with config.githubToken, or a dry run. */
+  /** Defaults to Octokit on config.githubApiUrl with config.githubToken or the App's installation token, or a dry run. */
   readonly github?: GitHubClient;
   /** The rerun policy's look-ups (annotations, log tails, an attempt's jobs); Octokit by default. */
   readonly facts?: FactsClient;
@@ -75,13 +78,16 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     }
   };
   const maxConflicts = options.maxConflicts ?? 64;
-  const github =
-    options.github ??
-    (config.dryRun ? createDryRunClient(logger) : createOctokitClient({ token: config.githubToken, baseUrl: config.githubApiUrl }));
+  const access = createGitHubAccess({
+    config,
+    logger,
+    clock,
+    ...(options.github === undefined ? {} : { github: options.github }),
+    ...(options.facts === undefined ? {} : { facts: options.facts }),
+  });
+  const scopeOf = createEventScope(config, access, createRepoConfigs(config, clock));
   const dryRun = options.github === undefined && config.dryRun;
   const enrich = createEnricher({
-    config,
-    facts: options.facts ?? createOctokitFactsClient({ token: config.githubToken, baseUrl: config.githubApiUrl }),
     clock,
     readRecord: async (event, until) => (await storeCall(store.get(recordKey(event.repo.id, event.runId)), until))?.record,
   });
@@ -96,7 +102,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
   }
 
   /** get -> decide -> compare-and-set; on conflict re-read and decide again. */
-  async function decideAndStore(key: string, event: RunEvent, deadline: number) {
+  async function decideAndStore(key: string, event: RunEvent, config: Config, deadline: number) {
     for (let round = 0; round < maxConflicts; round++) {
       const current = await storeCall(store.get(key), deadline);
       const decision = decide(current?.record, event, config);
@@ -124,16 +130,20 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
 
   async function processEvent(event: RunEvent): Promise<WebhookResponse> {
     const run = runLabel(event);
-    const answer = (status: number, reason: string, action: Action["type"] = "none"): WebhookResponse => ({
-      status,
-      body: { status, action, reason, delivery: event.deliveryId, run },
-    });
+    let note: string | null = null;
+    const answer = (status: number, reason: string, action: Action["type"] = "none"): WebhookResponse => {
+      const full = note === null ? reason : `${reason}; ${note}`;
+      return { status, body: { status, action, reason: full, delivery: event.deliveryId, run } };
+    };
     const deadline = event.receivedAt + config.deadlineMs;
+    const scope = await scopeOf(event, deadline);
+    if (scope.kind === "refused") return answer(204, scope.reason);
+    note = scope.note;
     const key = recordKey(event.repo.id, event.runId);
     let decision;
     try {
       // The policy's facts first (no request at all under the default policy), then the pure part.
-      decision = await decideAndStore(key, await enrich(event, deadline), deadline);
+      decision = await decideAndStore(key, await enrich(event, deadline, scope), scope.config, deadline);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A write that timed out may still land later; either way a redelivery is safe (the memo
@@ -142,7 +152,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     }
     if (decision.action.type === "none") return answer(decision.status, decision.reason, decision.answerAction);
     const action = decision.action;
-    const outcome = await executeRerun(github, action, deadline, { config, clock, dryRun });
+    const outcome = await executeRerun(scope.github, action, deadline, { config: scope.config, clock, dryRun });
     try {
       const settled = await recordOutcome(key, action, outcome, event, deadline);
       return answer(settled.status, settled.reason, action.type);

@@ -11,8 +11,6 @@ export const MAX_JOBS_READ_PER_EVENT = 16;
 const PARALLEL_JOBS = 4;
 
 export interface EnrichContext {
-  readonly config: Config;
-  readonly facts: FactsClient;
   readonly clock: () => number;
   /** The run's current record (the enricher only reads it to see what is already known). */
   readonly readRecord: (event: RunEvent, deadline: number) => Promise<RunRecord | undefined>;
@@ -74,10 +72,13 @@ function fromListing(job: ListedJob): Wanted {
  * the event as it is, having made no request. Never throws; whatever could not be read in its
  * share of the deadline is `unknown`.
  */
-export function createEnricher(context: EnrichContext): (event: RunEvent, deadline: number) => Promise<RunEvent> {
-  const { config, facts, clock } = context;
-  const policy = config.policy;
-  return async function enrich(event, deadline) {
+export function createEnricher(
+  context: EnrichContext,
+): (event: RunEvent, deadline: number, scoped: { readonly config: Config; readonly facts: FactsClient }) => Promise<RunEvent> {
+  const { clock } = context;
+  // The configuration and the credentials are the event's own (a repository's file, an App installation).
+  return async function enrich(event, deadline, { config, facts }) {
+    const policy = config.policy;
     if (!classifies(policy)) return event;
     // Half the deadline at most: the store writes and the rerun call need the rest.
     const until = Math.min(deadline, event.receivedAt + config.deadlineMs / 2);

@@ -93,6 +93,13 @@ function senderOf(payload: Json): string | null {
   return isObject(payload.sender) ? str(payload.sender.login) : null;
 }
 
+/** Present only on a GitHub App's deliveries (an event without it stays equal to one built by hand). */
+function installationOf(payload: Json): { installationId?: number } {
+  // A malformed id counts as none: in App mode such a delivery is answered 204 ("no installation").
+  const id = isObject(payload.installation) ? positiveField(payload.installation, "id", "installation") : null;
+  return typeof id === "number" ? { installationId: id } : {};
+}
+
 /**
  * Turns a delivery (event name header + parsed JSON) into a typed run event, or says why there is
  * nothing to track. Accepts every real payload shape, including old ones without `run_attempt`
@@ -123,6 +130,7 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
     headBranch: str(body.head_branch),
     defaultBranch: isObject(payload.repository) ? str(payload.repository.default_branch) : null,
     sender: senderOf(payload),
+    ...installationOf(payload),
   };
   const action = str(payload.action);
 

@@ -76,3 +76,10 @@ export { readListedRun, sweepEvent, type ListedRun, type SkippedRun } from "./sw
 export { createSweeper, formatSweepSummary, RUN_HORIZON_MS, type Sweeper, type SweeperOptions, type SweepSummary } from "./sweep.js";
 export { createPendingDriver, pendingEvent, type PendingDriver, type PendingDriverOptions, type PendingSummary } from "./pending-driver.js";
 export { createReconciler, type Reconciler, type ReconcilerOptions, type ReconcileResult } from "./reconcile.js";
+export { settingFromEnv, settingsFromFile, overlay, SETTINGS, type Settings, type SettingName } from "./settings.js";
+export { parseRepoFile, REPO_CONFIG_PATH, type RepoFileResult } from "./repo-file.js";
+export { createOctokitContents, type ContentsClient, type FileRef, type FileReadResult } from "./contents.js";
+export { createGitHubAccess, type GitHubAccess, type EventClients } from "./auth/access.js";
+export { createInstallationTokens, type InstallationTokens, type IssuedToken } from "./auth/installation-tokens.js";
+export type { AppCredentials } from "./auth/app-tokens.js";
+export type { TokenSource } from "./octokit.js";

@@ -15,7 +15,8 @@ export const GITHUB_MEDIA_TYPE = "application/vnd.github+json";
 const LEGACY_MEDIA_TYPE = "application/vnd.github.v3+json";
 
 export interface OctokitOptions {
-  readonly token: string;
+  /** A fixed token, a source asked before each request (App installation tokens), or null for none. */
+  readonly token: string | TokenSource | null;
   readonly baseUrl: string;
   readonly userAgent?: string;
 }
@@ -26,13 +27,20 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
 
 const SILENT = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
-/** GitHub's current REST conventions on every request of `octokit`: media type, API version, Bearer token. */
-function applyConventions(octokit: Octokit, token: string): void {
-  octokit.hook.before("request", (options) => {
+/** A function giving the token for the next request (an installation token, renewed as it expires). */
+export type TokenSource = () => Promise<string>;
+
+/**
+ * GitHub's current REST conventions on every request of `octokit`: media type, API version, and
+ * `Authorization: Bearer` with the token (a fixed one, or asked of its source before each request).
+ */
+function applyConventions(octokit: Octokit, token: string | TokenSource | null): void {
+  octokit.hook.before("request", async (options) => {
     const headers = options.headers;
     if (headers.accept === undefined || headers.accept === LEGACY_MEDIA_TYPE) headers.accept = GITHUB_MEDIA_TYPE;
     headers["x-github-api-version"] = GITHUB_API_VERSION;
-    if (token !== "") headers.authorization = `Bearer ${token}`;
+    const value = typeof token === "function" ? await token() : token;
+    if (value !== null && value !== "") headers.authorization = `Bearer ${value}`;
   });
 }
 

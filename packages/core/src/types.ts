@@ -35,6 +35,8 @@ interface EventBase {
   readonly sender: string | null;
   /** What the engine gathered for the rerun policy before `decide` (absent when it needs nothing). */
   readonly facts?: EventFacts;
+  /** `installation.id` of a GitHub App's delivery: whose token makes the calls. */
+  readonly installationId?: number;
 }
 
 export interface WorkflowJobEvent extends EventBase {

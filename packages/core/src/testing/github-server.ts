@@ -1,6 +1,20 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { createAppAuthority, type AppAuthority, type FakeAppOptions } from "./github-app.js";
+import { createFakeContents, type FakeContents } from "./github-contents.js";
+
+export type { FakeAppOptions } from "./github-app.js";
+
+export interface FakeGitHubOptions {
+  /** Serve under a path prefix, as GitHub Enterprise Server does (`/api/v3`); other paths 404. */
+  readonly prefix?: string;
+  /**
+   * Act as the API of a GitHub App: `POST /app/installations/{id}/access_tokens` checks the
+   * App's JWT and issues installation tokens, and every other call needs a live one.
+   */
+  readonly app?: FakeAppOptions;
+}
 
 /**
  * How the stand-in answers `POST .../rerun-failed-jobs`:
@@ -58,6 +72,8 @@ export interface RecordedCall {
   readonly url: string;
   readonly headers: IncomingMessage["headers"];
   readonly body: string;
+  /** The token of the Authorization header (`token X` or `bearer X`), or null. */
+  readonly token: string | null;
 }
 
 export interface FakeRun {
@@ -162,6 +178,10 @@ export interface FakeGitHub {
   defaultBranch(fullName: string, branch: string): void;
   /** The list requests (`GET .../actions/runs`) received, optionally for one repository. */
   listCalls(fullName?: string): RecordedCall[];
+  /** Repository files served by the contents API (ETags, 304s, 404s); null removes one. */
+  readonly files: FakeContents;
+  /** The App side (access tokens); null when started without `app`. */
+  readonly app: AppAuthority | null;
   close(): Promise<void>;
 }
 
@@ -210,7 +230,10 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /** A small local HTTP server standing in for the GitHub REST API in tests. */
-export async function startFakeGitHub(): Promise<FakeGitHub> {
+export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
+  const prefix = (options.prefix ?? "").replace(/\/+$/, "");
+  const app = options.app === undefined ? null : createAppAuthority(options.app);
+  const files = createFakeContents();
   const calls: RecordedCall[] = [];
   const runs = new Map<number, FakeRun>();
   const performedByRun = new Map<number, number>();
@@ -231,7 +254,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   // The log download host: another server, as GitHub's download URLs are on another host.
   const downloads: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
-    logCalls.push({ method: req.method ?? "GET", path, url: req.url ?? "/", headers: req.headers, body: "" });
+    logCalls.push({ method: req.method ?? "GET", path, url: req.url ?? "/", headers: req.headers, body: "", token: null });
     const m = DOWNLOAD_PATH.exec(path);
     const jobId = Number(m?.[1] ?? 0);
     const mode = new URL(req.url ?? "/", "http://x").searchParams.get("mode");
@@ -396,9 +419,18 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const url = req.url ?? "/";
-      const path = url.split("?")[0]!;
-      const call = { method: req.method ?? "GET", path, url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
-      calls.push(call);
+      const fullPath = url.split("?")[0]!;
+      const authorization = req.headers.authorization;
+      const token = typeof authorization === "string" ? (/^(?:token|bearer)\s+(\S+)$/i.exec(authorization)?.[1] ?? null) : null;
+      const body = Buffer.concat(chunks).toString("utf8");
+      calls.push({ method: req.method ?? "GET", path: fullPath, url, headers: req.headers, body, token });
+      if (prefix !== "" && !fullPath.startsWith(`${prefix}/`)) return json(res, 404, { message: `Not Found (this API is under ${prefix})` });
+      const path = fullPath.slice(prefix.length);
+      if (app !== null) {
+        const denied = app.handle(req.method ?? "GET", path, token, (status, answer) => json(res, status, answer));
+        if (denied) return;
+      }
+      if (files.handle(req.method ?? "GET", path, req.headers["if-none-match"], res)) return;
       const list = LIST_PATH.exec(path);
       if (req.method === "GET" && list) {
         return listRuns(req, res, decodeURIComponent(list[1]!), decodeURIComponent(list[2]!), new URL(url, "http://127.0.0.1").searchParams);
@@ -527,12 +559,14 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const countRerunPosts = (runId?: number): number =>
     calls.filter((c) => {
       if (c.method !== "POST") return false;
-      const m = RERUN_PATH.exec(c.path);
+      const m = RERUN_PATH.exec(c.path.slice(prefix.length));
       return m !== null && (runId === undefined || Number(m[3]) === runId);
     }).length;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${prefix}`,
+    files,
+    app,
     calls,
     logCalls,
     annotations(jobId, annotations) {

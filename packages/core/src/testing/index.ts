@@ -3,6 +3,7 @@ export {
   startFakeGitHub,
   LOG_FLOOD_BYTES,
   type FakeGitHub,
+  type FakeGitHubOptions,
   type FakeRun,
   type RerunBehaviour,
   type ReadBehaviour,
@@ -13,6 +14,8 @@ export {
   type FakeListedJob,
   type FakeListedRun,
 } from "./github-server.js";
+export type { FakeAppOptions, AppAuthority } from "./github-app.js";
+export type { FakeContents } from "./github-contents.js";
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
 export * from "./arbitraries.js";

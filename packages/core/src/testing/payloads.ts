@@ -39,6 +39,8 @@ export interface RunShape {
   readonly defaultBranch?: string | null;
   readonly workflow?: string;
   readonly sender?: string;
+  /** A GitHub App's delivery: `installation.id` (other deliveries have no installation). */
+  readonly installationId?: number;
 }
 
 function applyRun(payload: Record<string, unknown>, shape: RunShape): void {
@@ -52,6 +54,8 @@ function applyRun(payload: Record<string, unknown>, shape: RunShape): void {
   else repository.default_branch = shape.defaultBranch ?? "master";
   (repository.owner as Record<string, unknown>).login = owner;
   (payload.sender as Record<string, unknown>).login = shape.sender ?? "octocat";
+  if (shape.installationId === undefined) delete payload.installation;
+  else payload.installation = { id: shape.installationId, node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${shape.installationId}` };
 }
 
 /**

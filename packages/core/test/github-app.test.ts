@@ -1,0 +1,235 @@
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { configFromEnv, createInstallationTokens, createRerunner, MemoryStore, type LogEntry, type Rerunner } from "@job-rerunner/core";
+import { startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/core/testing";
+
+const SECRET = "app-test-secret";
+const APP_ID = 424242;
+// GitHub hands out App keys as PKCS#1 PEM.
+const keys = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs1", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" },
+});
+let nextRun = 90_000;
+
+function failedRun(shape: Omit<RunShape, "runId"> & { runId?: number }) {
+  const runId = shape.runId ?? nextRun++;
+  return { runId, delivery: signedDelivery(SECRET, "workflow_run", workflowRunPayload({ ...shape, runId, action: "completed", conclusion: "failure" })) };
+}
+
+function appEnv(gh: FakeGitHub, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    GITHUB_SIGN_KEY: SECRET,
+    GITHUB_APP_ID: String(APP_ID),
+    // As a secrets manager stores it: one line, `\n` escapes.
+    GITHUB_APP_PRIVATE_KEY: keys.privateKey.replace(/\n/g, "\\n"),
+    GITHUB_API_URL: gh.url,
+    ...extra,
+  };
+}
+
+describe("GitHub App mode against the stand-in", () => {
+  let gh: FakeGitHub;
+  let offset = 0;
+  const clock = (): number => Date.now() + offset;
+  let logs: LogEntry[];
+
+  function rerunner(extra: Record<string, string> = {}): Rerunner {
+    logs = [];
+    return createRerunner({ config: configFromEnv(appEnv(gh, extra)), store: new MemoryStore(), clock, logger: (e) => logs.push(e) });
+  }
+
+  before(async () => {
+    gh = await startFakeGitHub({
+      app: { id: APP_ID, publicKey: keys.publicKey, clock, installations: { 11: "octo-org", 22: "other-org", 33: "burst-org", 44: "renew-org", 55: "bad-org" } },
+    });
+  });
+  after(async () => {
+    await gh.close();
+  });
+
+  it("the rerun call carries the installation token of the delivery's installation", async () => {
+    const engine = rerunner();
+    const { runId, delivery } = failedRun({ installationId: 11 });
+    const response = await engine.handle(delivery);
+    assert.equal(response.status, 201, response.body.reason);
+    assert.equal(gh.performed(runId), 1);
+    const post = gh.calls.find((c) => c.method === "POST" && c.path.endsWith(`/runs/${runId}/rerun-failed-jobs`))!;
+    assert.match(post.token ?? "", /^ghs_/);
+    assert.equal(gh.app!.installationOf(post.token), 11);
+    const tokenCall = gh.calls.find((c) => c.path === "/app/installations/11/access_tokens")!;
+    assert.equal(tokenCall.method, "POST");
+    assert.equal(tokenCall.token?.split(".").length, 3, "the token request carries the App's JWT");
+    assert.ok(!logs.some((e) => JSON.stringify(e).includes("PRIVATE KEY")), "the key is never logged");
+  });
+
+  it("two installations get two tokens, each used for its own repositories", async () => {
+    const engine = rerunner();
+    const a = failedRun({ installationId: 11, owner: "octo-org", repo: "one", repoId: 1101 });
+    const b = failedRun({ installationId: 22, owner: "other-org", repo: "two", repoId: 2202 });
+    const [ra, rb] = await Promise.all([engine.handle(a.delivery), engine.handle(b.delivery)]);
+    assert.equal(ra.status, 201, ra.body.reason);
+    assert.equal(rb.status, 201, rb.body.reason);
+    const tokenOf = (runId: number) => gh.calls.find((c) => c.method === "POST" && c.path.endsWith(`/runs/${runId}/rerun-failed-jobs`))!.token;
+    assert.equal(gh.app!.installationOf(tokenOf(a.runId)), 11);
+    assert.equal(gh.app!.installationOf(tokenOf(b.runId)), 22);
+    assert.notEqual(tokenOf(a.runId), tokenOf(b.runId));
+  });
+
+  it("50 deliveries in a burst for one installation ask for one token (and read each configuration file once)", async () => {
+    const engine = rerunner();
+    const before = gh.app!.tokenRequests(33);
+    const runs = Array.from({ length: 50 }, () => failedRun({ installationId: 33, owner: "burst-org", repo: "busy", repoId: 3303 }));
+    const responses = await Promise.all(runs.map((r) => engine.handle(r.delivery)));
+    for (const r of responses) assert.equal(r.status, 201, r.body.reason);
+    assert.equal(gh.app!.tokenRequests(33) - before, 1);
+    for (const r of runs) assert.equal(gh.performed(r.runId), 1);
+    // Neither file exists: one 404 each, cached for the other 49 deliveries.
+    assert.equal(gh.files.requests("burst-org", "busy", ".github/job-rerunner.yml").total, 1);
+    assert.equal(gh.files.requests("burst-org", ".github", ".github/job-rerunner.yml").total, 1);
+  });
+
+  it("a token is reused while fresh and renewed shortly before it expires", async () => {
+    const engine = rerunner({ REPO_CONFIG: "false" });
+    const tokens = () => gh.calls.filter((c) => c.method === "POST" && c.path.includes("/rerun-failed-jobs") && gh.app!.installationOf(c.token) === 44).map((c) => c.token);
+    const start = gh.app!.tokenRequests(44);
+    try {
+      assert.equal((await engine.handle(failedRun({ installationId: 44, owner: "renew-org" }).delivery)).status, 201);
+      offset += 50 * 60_000; // 50 of its 60 minutes: still fresh
+      assert.equal((await engine.handle(failedRun({ installationId: 44, owner: "renew-org" }).delivery)).status, 201);
+      assert.equal(gh.app!.tokenRequests(44) - start, 1);
+      offset += 20 * 60_000; // past expires_at: the stand-in would answer 401 to the old token
+      const renewed = await engine.handle(failedRun({ installationId: 44, owner: "renew-org" }).delivery);
+      assert.equal(renewed.status, 201, renewed.body.reason);
+      assert.equal(gh.app!.tokenRequests(44) - start, 2);
+      const used = tokens();
+      assert.equal(used.length, 3);
+      assert.equal(used[0], used[1]);
+      assert.notEqual(used[1], used[2]);
+    } finally {
+      offset = 0;
+    }
+  });
+
+  it("a delivery without an installation answers 204 with a reason and calls nothing", async () => {
+    const engine = rerunner();
+    const callsBefore = gh.calls.length;
+    const response = await engine.handle(failedRun({}).delivery);
+    assert.equal(response.status, 204);
+    assert.match(response.body.reason, /no installation/);
+    assert.equal(gh.calls.length, callsBefore);
+  });
+
+  it("ALLOWED_OWNERS refuses a stranger's delivery before any call (no token, no file read)", async () => {
+    const engine = rerunner({ ALLOWED_OWNERS: "Octo-Org" });
+    const callsBefore = gh.calls.length;
+    const stranger = await engine.handle(failedRun({ installationId: 22, owner: "other-org" }).delivery);
+    assert.equal(stranger.status, 204);
+    assert.match(stranger.body.reason, /owner not allowed/);
+    assert.equal(gh.calls.length, callsBefore);
+    const friend = await engine.handle(failedRun({ installationId: 11, owner: "octo-org" }).delivery);
+    assert.equal(friend.status, 201, friend.body.reason);
+  });
+
+  it("a key that is not the App's gets no token: the rerun stays pending with a reason, the key never shown", async () => {
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    logs = [];
+    const engine = createRerunner({
+      config: configFromEnv({ ...appEnv(gh), GITHUB_APP_PRIVATE_KEY: other.privateKey }),
+      store: new MemoryStore(),
+      clock,
+      logger: (e) => logs.push(e),
+    });
+    const { runId, delivery } = failedRun({ installationId: 55, owner: "bad-org" });
+    const response = await engine.handle(delivery);
+    assert.equal(response.status, 502, response.body.reason);
+    assert.match(response.body.reason, /could not get a token for installation 55/);
+    assert.match(response.body.reason, /401/);
+    assert.equal(gh.performed(runId), 0);
+    const seen = JSON.stringify(logs) + response.body.reason;
+    assert.ok(!seen.includes("PRIVATE KEY") && !seen.includes(other.privateKey.split("\n")[1]!));
+  });
+});
+
+describe("GitHub Enterprise Server: GITHUB_API_URL with /api/v3", () => {
+  let gh: FakeGitHub;
+  before(async () => {
+    gh = await startFakeGitHub({ prefix: "/api/v3", app: { id: APP_ID, publicKey: keys.publicKey } });
+  });
+  after(async () => {
+    await gh.close();
+  });
+
+  it("App mode asks for tokens and re-runs under the prefix", async () => {
+    assert.match(gh.url, /\/api\/v3$/);
+    const engine = createRerunner({ config: configFromEnv(appEnv(gh)), store: new MemoryStore(), logger: () => {} });
+    const { runId, delivery } = failedRun({ installationId: 77 });
+    const response = await engine.handle(delivery);
+    assert.equal(response.status, 201, response.body.reason);
+    assert.ok(gh.calls.some((c) => c.method === "POST" && c.path === "/api/v3/app/installations/77/access_tokens"));
+    assert.ok(gh.calls.some((c) => c.method === "POST" && c.path === `/api/v3/repos/octo-org/octo-repo/actions/runs/${runId}/rerun-failed-jobs`));
+    assert.ok(gh.calls.some((c) => c.path === "/api/v3/repos/octo-org/octo-repo/contents/.github%2Fjob-rerunner.yml" || c.path === "/api/v3/repos/octo-org/octo-repo/contents/.github/job-rerunner.yml"));
+    assert.ok(!gh.calls.some((c) => !c.path.startsWith("/api/v3/")), "every call under /api/v3");
+  });
+});
+
+describe("GitHub Enterprise Server in token mode", () => {
+  let gh: FakeGitHub;
+  before(async () => {
+    gh = await startFakeGitHub({ prefix: "/api/v3" });
+  });
+  after(async () => {
+    await gh.close();
+  });
+
+  it("re-runs under the prefix with the token", async () => {
+    const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: "ghp_ghes", GITHUB_API_URL: `${gh.url}/` });
+    const engine = createRerunner({ config, store: new MemoryStore(), logger: () => {} });
+    const { runId, delivery } = failedRun({});
+    const response = await engine.handle(delivery);
+    assert.equal(response.status, 201, response.body.reason);
+    const post = gh.calls.find((c) => c.method === "POST")!;
+    assert.equal(post.path, `/api/v3/repos/octo-org/octo-repo/actions/runs/${runId}/rerun-failed-jobs`);
+    assert.equal(post.token, "ghp_ghes");
+  });
+});
+
+describe("installation tokens", () => {
+  it("one request in flight per installation; a failure is not cached; renewed before expiry", async () => {
+    let now = 1_000_000;
+    const issued: number[] = [];
+    let fail = false;
+    const releases: (() => void)[] = [];
+    const tokens = createInstallationTokens({
+      clock: () => now,
+      refreshBeforeMs: 60_000,
+      issue: async (id) => {
+        issued.push(id);
+        const serial = issued.length;
+        await new Promise<void>((resolve) => releases.push(resolve));
+        if (fail) throw new Error("GitHub said no");
+        return { token: `t${id}-${serial}`, expiresAt: now + 3_600_000 };
+      },
+    });
+    const waiting = [tokens.get(1), tokens.get(1), tokens.get(1), tokens.get(2)];
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(issued, [1, 2]);
+    for (const release of releases.splice(0)) release();
+    assert.deepEqual(await Promise.all(waiting), ["t1-1", "t1-1", "t1-1", "t2-2"]);
+    assert.equal(await tokens.get(1), "t1-1");
+    now += 3_600_000 - 60_000; // within the refresh margin
+    fail = true;
+    const failing = tokens.get(1);
+    await new Promise((r) => setImmediate(r));
+    releases.splice(0).forEach((release) => release());
+    await assert.rejects(failing, /GitHub said no/);
+    fail = false;
+    const again = tokens.get(1);
+    await new Promise((r) => setImmediate(r));
+    releases.splice(0).forEach((release) => release());
+    assert.equal(await again, "t1-4");
+    assert.equal(tokens.requests, 4);
+  });
+});
