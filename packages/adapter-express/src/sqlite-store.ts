@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { pendingUntil, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
+import { pendingUntil, type HistoryEntry, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
+import { SqliteHistory } from "./sqlite-history.js";
 
 export interface SqliteStoreOptions {
   /** Epoch milliseconds; injectable for tests. */
@@ -53,6 +54,7 @@ export class SqliteStore implements Store {
   readonly #insertDoc: Database.Statement<[DocParams]>;
   readonly #updateDoc: Database.Statement<[DocParams & { readonly version: number }]>;
   readonly #pending: Database.Statement<[number, number, number], { key: string }>;
+  readonly #history: SqliteHistory;
   readonly #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -117,6 +119,7 @@ export class SqliteStore implements Store {
     this.#pending = this.#db.prepare<[number, number, number], { key: string }>(
       "SELECT key FROM run_records WHERE pending_until IS NOT NULL AND pending_until <= ? AND expires_at > ? ORDER BY pending_until LIMIT ?",
     );
+    this.#history = new SqliteHistory(this.#db);
     this.sweep();
     const every = options.sweepIntervalMs ?? 3_600_000;
     if (every > 0) {
@@ -163,10 +166,18 @@ export class SqliteStore implements Store {
     return this.#pending.all(now, this.#now(), Math.max(0, Math.floor(limit))).map((row) => row.key);
   }
 
+  async appendHistory(entry: HistoryEntry): Promise<void> {
+    this.#history.append(entry);
+  }
+
+  async listHistory(since: number, limit: number): Promise<HistoryEntry[]> {
+    return this.#history.list(since, limit, this.#now());
+  }
+
   /** Deletes expired rows (also done at open and every sweepIntervalMs); returns how many. */
   sweep(): number {
     const now = this.#now();
-    return this.#sweep.run(now).changes + this.#sweepDocs.run(now).changes;
+    return this.#sweep.run(now).changes + this.#sweepDocs.run(now).changes + this.#history.sweep(now);
   }
 
   async close(): Promise<void> {

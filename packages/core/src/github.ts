@@ -1,4 +1,6 @@
 import type { Logger } from "./log.js";
+import { observeOctokit } from "./github-observed.js";
+import type { Observer } from "./observe.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
 
 export interface RunRef {
@@ -69,8 +71,9 @@ export function classifyRerunError(error: unknown): RerunCallResult {
 }
 
 /** The GitHub client on @octokit/rest. No automatic retries: a rerun POST is never repeated blindly. */
-export function createOctokitClient(options: OctokitOptions): GitHubClient {
+export function createOctokitClient(options: OctokitOptions, observer?: Observer): GitHubClient {
   const octokit = createOctokit(options);
+  if (observer !== undefined) observeOctokit(octokit, observer);
   return {
     async rerunFailedJobs(run, signal) {
       try {

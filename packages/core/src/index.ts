@@ -3,6 +3,17 @@ export { configFromEnv, defineConfig, DEFAULTS, type Config, type Env } from "./
 export { ConfigError } from "./errors.js";
 export { compileBranchPatterns, type BranchMatcher } from "./branches.js";
 export { MemoryStore, recordKey, pendingUntil, type Store, type Versioned, type VersionedDoc, type JsonValue } from "./store.js";
+export {
+  historyRunKey,
+  MAX_HISTORY_PER_RUN,
+  MAX_HISTORY_JOBS,
+  MAX_HISTORY_TEXT,
+  type HistoryEntry,
+  type HistoryJob,
+  type Verdict,
+} from "./history.js";
+export { logObserver, safeObserver, type Observation, type Observer, type RerunMetricOutcome } from "./observe.js";
+export { observeOctokit } from "./github-observed.js";
 export { jsonLogger, silentLogger, parseLogLevel, type Logger, type LogEntry, type LogLevel } from "./log.js";
 export type {
   JobStatus,

@@ -1,4 +1,4 @@
-export { storeContract, sampleRecord, type StoreContractOptions } from "./store-contract.js";
+export { storeContract, sampleRecord, sampleHistoryEntry, type StoreContractOptions } from "./store-contract.js";
 export { startFakeGitHub, type FakeGitHub, type FakeRun, type RerunBehaviour, type RecordedCall } from "./github-server.js";
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
