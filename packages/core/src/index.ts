@@ -14,6 +14,9 @@ export {
 } from "./history.js";
 export { logObserver, safeObserver, type Observation, type Observer, type RerunMetricOutcome } from "./observe.js";
 export { observeOctokit } from "./github-observed.js";
+export { createNotifier, notifierFromEnv, notifyHost, NOTIFY_KINDS, type Notifier, type NotifierOptions, type NotifyKind, type SendResult } from "./notify.js";
+export { notificationText, runAttemptUrl, webUrl } from "./visibility.js";
+export { flakyJobs, type FlakyJob } from "./flaky.js";
 export { jsonLogger, silentLogger, parseLogLevel, type Logger, type LogEntry, type LogLevel } from "./log.js";
 export type {
   JobStatus,
