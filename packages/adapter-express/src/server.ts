@@ -16,6 +16,7 @@ import {
 } from "@job-rerunner/core";
 import { createWebhookHandler } from "./handler.js";
 import { storeFromSpec } from "./store-from-spec.js";
+import { mountVisibility, visibilityFromEnv } from "./visibility-routes.js";
 
 export interface ServerOptions {
   /** Overrides PORT; 0 picks a free port (tests, the demo). */
@@ -54,20 +55,35 @@ function logLevelFromEnv(env: Env): LogLevel {
 export async function startServer(env: Env = process.env, options: ServerOptions = {}): Promise<RunningServer> {
   const config = configFromEnv(env);
   const level = logLevelFromEnv(env);
+  const visible = visibilityFromEnv(env);
   const logger = jsonLogger(options.writeLog === undefined ? { level } : { level, write: options.writeLog });
   const { store, description } = storeFromSpec(config.store);
 
-  const engine = createRerunner({ config, store, logger, ...(options.github === undefined ? {} : { github: options.github }) });
   // A delivery's engine work can outlive its connection (the client gave up, or the grace period
-  // cut it): shutdown waits for these before closing the store under them.
+  // cut it), and so can a notification's sending: shutdown waits for these before closing the store under them.
   const working = new Set<Promise<unknown>>();
+  const keep = (work: Promise<unknown>): void => {
+    working.add(work);
+    const done = (): void => void working.delete(work);
+    work.then(done, done);
+  };
+  const app = express();
+  app.disable("x-powered-by");
+  const { observer } = mountVisibility(app, visible, { store, config, logger });
+  const engine = createRerunner({
+    config,
+    store,
+    logger,
+    background: keep,
+    ...(observer === undefined ? {} : { observer }),
+    ...(visible.notifier === undefined ? {} : { notifier: visible.notifier }),
+    ...(options.github === undefined ? {} : { github: options.github }),
+  });
   const rerunner: Rerunner = {
     ...engine,
     handle(request) {
       const work = engine.handle(request);
-      working.add(work);
-      const done = (): void => void working.delete(work);
-      work.then(done, done);
+      keep(work);
       return work;
     },
   };
@@ -82,8 +98,6 @@ export async function startServer(env: Env = process.env, options: ServerOptions
     res.end(http.body);
   };
   // Everything but the webhook path: a JSON 404, and JSON for any error.
-  const app = express();
-  app.disable("x-powered-by");
   app.use((req: express.Request, res: express.Response) => {
     res.status(404).json({ status: 404, action: "none", reason: `nothing at ${req.method} ${req.path}: the webhook is POST /`, delivery: null, run: null });
   });
