@@ -4,3 +4,4 @@ export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
 export * from "./arbitraries.js";
 export { freePort } from "./ports.js";
+export { startFakeNotifyEndpoint, type FakeNotifyEndpoint, type NotifyBehaviour } from "./notify-server.js";
