@@ -63,7 +63,7 @@ export function createMetrics(): Metrics {
   });
   // Every label combination starts at 0 where the set is known, so rate() works from the first scrape.
   for (const outcome of ["requested", "already_done", "refused", "pending"]) reruns.labels(outcome).inc(0);
-  for (const operation of ["decide", "settle", "notify"]) conflicts.labels(operation).inc(0);
+  for (const operation of ["decide", "settle", "claim"]) conflicts.labels(operation).inc(0);
 
   const observer: Observer = (o) => {
     switch (o.type) {

@@ -13,7 +13,7 @@ export type Observation =
   /** A rerun call was made and its outcome recorded (or a verdict refused it). */
   | { readonly type: "rerun"; readonly outcome: RerunMetricOutcome }
   /** A compare-and-set lost to another writer; the engine read again and decided again. */
-  | { readonly type: "store-conflict"; readonly operation: "decide" | "settle" | "notify" }
+  | { readonly type: "store-conflict"; readonly operation: "decide" | "settle" | "claim" }
   /** One HTTP call to GitHub. `endpoint` is the route template; `status` null when no answer came. */
   | {
       readonly type: "github-call";

@@ -102,7 +102,7 @@ export function createVisibility(options: VisibilityOptions) {
 
   async function claim(key: string, value: JsonValue, expiresAt: number): Promise<boolean> {
     const won = await store.putDoc(key, value, undefined, expiresAt);
-    if (!won) observe({ type: "store-conflict", operation: "notify" });
+    if (!won) observe({ type: "store-conflict", operation: "claim" });
     return won;
   }
 
@@ -180,7 +180,7 @@ export function createVisibility(options: VisibilityOptions) {
       if (prior !== undefined && JSON.stringify(next) === JSON.stringify(prior)) return;
       const written = await store.putDoc(key, next as unknown as JsonValue, current?.version, clock() + config.recordTtlMs);
       if (!written) {
-        observe({ type: "store-conflict", operation: "notify" });
+        observe({ type: "store-conflict", operation: "claim" });
         continue;
       }
       if (!decided) return;
