@@ -3,3 +3,5 @@ export { readRawBody, keepRawBody, DEFAULT_BODY_LIMIT, type RawBodyResult, type 
 export { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
 export { storeFromSpec, DEFAULT_STORE } from "./store-from-spec.js";
 export { startServer, type ServerOptions, type RunningServer } from "./server.js";
+export { createMetrics, type Metrics } from "./metrics.js";
+export { createStatusHandler, renderStatusPage, statusPageData, hasToken, type StatusPageData } from "./status-page.js";
