@@ -2,7 +2,9 @@
 // (DRY_RUN, a generated secret, the memory store, a free port), replays a recorded failing
 // run as signed webhook deliveries over HTTP, and prints each decision, ending with the
 // rerun it would have made. Development only: it uses the core's testing helpers, which
-// build the deliveries from real payloads of @octokit/webhooks-examples.
+// build the deliveries from real payloads of @octokit/webhooks-examples. It then replays the
+// rerun's attempt (the flaky job passes), prints the status page's URL and token, and keeps
+// serving until Ctrl-C.
 import { randomBytes, randomUUID } from "node:crypto";
 import { signedDelivery, webhookExamples, workflowJobPayload, workflowRunPayload, type SignedDelivery } from "@job-rerunner/core/testing";
 import { startServer } from "./server.js";
@@ -14,17 +16,39 @@ interface Step {
 
 const RUN = { owner: "octo-org", repo: "octo-repo", runId: 4711, branch: "master", workflow: "CI" } as const;
 
-function jobEvent(jobId: number, jobName: string, action: "queued" | "in_progress" | "completed", conclusion: string | null, secret: string): Step {
-  const payload = workflowJobPayload({ ...RUN, jobId, jobName, action, conclusion });
-  const label = `workflow_job ${action}${conclusion === null ? "" : ` (${conclusion})`} "${jobName}"`;
+function jobEvent(jobId: number, jobName: string, action: "queued" | "in_progress" | "completed", conclusion: string | null, secret: string, attempt = 1): Step {
+  const payload = workflowJobPayload({ ...RUN, attempt, jobId, jobName, action, conclusion });
+  const label = `${attempt > 1 ? `attempt ${attempt}: ` : ""}workflow_job ${action}${conclusion === null ? "" : ` (${conclusion})`} "${jobName}"`;
   return { label, delivery: signedDelivery(secret, "workflow_job", payload) };
+}
+
+async function send(url: string, steps: readonly Step[], from: number): Promise<number[]> {
+  const statuses: number[] = [];
+  for (const [i, step] of steps.entries()) {
+    const response = await fetch(url, { method: "POST", headers: step.delivery.headers, body: step.delivery.rawBody });
+    const text = await response.text();
+    // 204 has no body (HTTP forbids it); the reason travels in a header then.
+    const reason = text === "" ? decodeURIComponent(response.headers.get("x-job-rerunner-reason") ?? "") : (JSON.parse(text) as { reason: string }).reason;
+    statuses.push(response.status);
+    console.log(`${String(from + i).padStart(2)}. ${step.label.padEnd(52)} -> ${response.status}  ${reason}`);
+  }
+  return statuses;
+}
+
+/** Resolves on the first Ctrl-C (SIGINT) or SIGTERM. */
+function interrupted(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
 }
 
 async function main(): Promise<number> {
   const secret = randomBytes(24).toString("hex");
+  const statusToken = randomBytes(18).toString("base64url");
   const logs: Record<string, unknown>[] = [];
   const server = await startServer(
-    { GITHUB_SIGN_KEY: secret, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "info" },
+    { GITHUB_SIGN_KEY: secret, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "info", STATUS_TOKEN: statusToken },
     { port: 0, host: "127.0.0.1", writeLog: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
   // SIGTERM or Ctrl-C (npm forwards it) stops the demo cleanly: the server closes, nothing is left listening.
@@ -58,15 +82,8 @@ async function main(): Promise<number> {
       { label: "workflow_run completed (failure)", delivery: signedDelivery(secret, "workflow_run", workflowRunPayload({ ...RUN, action: "completed", conclusion: "failure" })) },
     ];
 
-    let rerunStatus: number | null = null;
-    for (const [i, step] of steps.entries()) {
-      const response = await fetch(server.url, { method: "POST", headers: step.delivery.headers, body: step.delivery.rawBody });
-      const text = await response.text();
-      // 204 has no body (HTTP forbids it); the reason travels in a header then.
-      const reason = text === "" ? decodeURIComponent(response.headers.get("x-job-rerunner-reason") ?? "") : (JSON.parse(text) as { reason: string }).reason;
-      if (response.status === 201 && rerunStatus === null) rerunStatus = response.status;
-      console.log(`${String(i + 1).padStart(2)}. ${step.label.padEnd(52)} -> ${response.status}  ${reason}`);
-    }
+    const statuses = await send(server.url, steps, 1);
+    const rerunStatus = statuses.includes(201) ? 201 : null;
 
     const wouldRerun = logs.filter((l) => l.msg === "dry run: would re-run failed jobs");
     console.log("");
@@ -78,6 +95,25 @@ async function main(): Promise<number> {
     console.log(`The rerun it would have made (once, despite the redelivery and the run's completion):`);
     console.log(`  POST /repos/${String(r.owner)}/${String(r.repo)}/actions/runs/${String(r.run)}/rerun-failed-jobs`);
     console.log(`(DRY_RUN: nothing was called. Set GITHUB_TOKEN and leave DRY_RUN unset to re-run for real.)`);
+
+    console.log(`\nThe rerun's attempt 2, as GitHub would send it: the flaky job passes this time.`);
+    await send(
+      server.url,
+      [
+        jobEvent(12, "test (ubuntu)", "queued", null, secret, 2),
+        jobEvent(12, "test (ubuntu)", "completed", "success", secret, 2),
+        { label: "attempt 2: workflow_run completed (success)", delivery: signedDelivery(secret, "workflow_run", workflowRunPayload({ ...RUN, attempt: 2, action: "completed", conclusion: "success" })) },
+      ],
+      steps.length + 1,
+    );
+    const { port } = new URL(server.url);
+    console.log(`\nStatus page (decisions and the flaky-job table): ${server.url}/status`);
+    console.log(`  user: anything, password (STATUS_TOKEN): ${statusToken}`);
+    console.log(`  or: curl -H "Authorization: Bearer ${statusToken}" http://127.0.0.1:${port}/status`);
+    console.log(`Metrics: ${server.url}/metrics`);
+    console.log(`Serving until Ctrl-C.`);
+    const signal = await interrupted();
+    console.log(`\n${signal}: stopping.`);
     return 0;
   } finally {
     await server.close();

@@ -5,6 +5,7 @@ export interface Tables {
   readonly schema: string | undefined;
   readonly runs: string;
   readonly docs: string;
+  readonly history: string;
   readonly version: string;
 }
 
@@ -43,6 +44,22 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at bigint NOT NULL
       );
       CREATE INDEX IF NOT EXISTS job_rerunner_docs_expires_at ON ${t.docs} (expires_at);`,
+  },
+  {
+    description: "decision history (status page)",
+    // Additive: the previous release never reads it.
+    oldestCompatible: 1,
+    sql: (t) => `
+      CREATE TABLE IF NOT EXISTS ${t.history} (
+        id         bigserial PRIMARY KEY,
+        run_key    text   NOT NULL,
+        at         bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        entry      text   NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS job_rerunner_history_at ON ${t.history} (at);
+      CREATE INDEX IF NOT EXISTS job_rerunner_history_run ON ${t.history} (run_key, id);
+      CREATE INDEX IF NOT EXISTS job_rerunner_history_expires_at ON ${t.history} (expires_at);`,
   },
 ];
 

@@ -1,4 +1,4 @@
-import type { Logger, Reconciler } from "@job-rerunner/core";
+import type { Logger, Observer, Reconciler } from "@job-rerunner/core";
 
 export interface ReconcileLoops {
   /** Stops both loops: no new pass starts; one in flight is asked to stop between runs and awaited. */
@@ -36,15 +36,19 @@ function loop(intervalMs: number, firstDelayMs: number, signal: AbortSignal, wor
  * SWEEP_INTERVAL_S (first one right after start). Each loop runs on the event loop between
  * deliveries, one pass at a time, so a sweep never holds a delivery up.
  */
-export function startReconcileLoops(reconciler: Reconciler, logger: Logger): ReconcileLoops {
+export function startReconcileLoops(reconciler: Reconciler, logger: Logger, observer?: Observer): ReconcileLoops {
   const abort = new AbortController();
+  // Each pass is counted (metrics): read-only, whatever the observer does with it.
+  const report = (summary: { readonly errors: number; readonly rerunsMade: number } | null): void => {
+    if (summary !== null) observer?.({ type: "sweep", outcome: summary.errors > 0 ? "error" : "ok", driven: summary.rerunsMade });
+  };
   const stops: (() => Promise<void>)[] = [];
   const { pendingIntervalMs, intervalMs, repos } = reconciler.config;
   if (pendingIntervalMs > 0) {
-    stops.push(loop(pendingIntervalMs, pendingIntervalMs, abort.signal, () => reconciler.drivePending(abort.signal), logger, "pending driver"));
+    stops.push(loop(pendingIntervalMs, pendingIntervalMs, abort.signal, () => reconciler.drivePending(abort.signal).then(report), logger, "pending driver"));
   }
   if (intervalMs > 0 && repos.length > 0) {
-    stops.push(loop(intervalMs, 0, abort.signal, () => reconciler.sweep(abort.signal), logger, "sweep"));
+    stops.push(loop(intervalMs, 0, abort.signal, () => reconciler.sweep(abort.signal).then(report), logger, "sweep"));
   }
   return {
     async stop() {

@@ -25,6 +25,7 @@ import {
 import { createWebhookHandler } from "./handler.js";
 import { startReconcileLoops } from "./reconcile-loops.js";
 import { openStore } from "./store-from-spec.js";
+import { mountVisibility, visibilityFromEnv } from "./visibility-routes.js";
 
 export interface ServerOptions {
   /** Overrides PORT; 0 picks a free port (tests, the demo). */
@@ -81,6 +82,7 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   const sweep = sweepConfigFromEnv(env);
   const level = logLevelFromEnv(env);
   const host = options.host ?? hostFromEnv(env);
+  const visible = visibilityFromEnv(env);
   const logger = jsonLogger(options.writeLog === undefined ? { level } : { level, write: options.writeLog });
   // Opened (PostgreSQL: connected, tables ready) before anything listens.
   const { store, description } =
@@ -88,17 +90,31 @@ export async function startServer(env: Env = process.env, options: ServerOptions
       ? await openStore(config.store, { onBackgroundError: (error) => logger({ level: "warn", msg: "store background error", error }) })
       : { store: options.store, description: "given by the caller" };
 
-  const engine = createRerunner({ config, store, logger, ...(options.github === undefined ? {} : { github: options.github }) });
   // A delivery's engine work can outlive its connection (the client gave up, or the grace period
-  // cut it): shutdown waits for these before closing the store under them.
+  // cut it), and so can a notification's sending: shutdown waits for these before closing the store under them.
   const working = new Set<Promise<unknown>>();
+  const keep = (work: Promise<unknown>): void => {
+    working.add(work);
+    const done = (): void => void working.delete(work);
+    work.then(done, done);
+  };
+  const app = express();
+  app.disable("x-powered-by");
+  const { observer } = mountVisibility(app, visible, { store, config, logger });
+  const engine = createRerunner({
+    config,
+    store,
+    logger,
+    background: keep,
+    ...(observer === undefined ? {} : { observer }),
+    ...(visible.notifier === undefined ? {} : { notifier: visible.notifier }),
+    ...(options.github === undefined ? {} : { github: options.github }),
+  });
   const rerunner: Rerunner = {
     ...engine,
     handle(request) {
       const work = engine.handle(request);
-      working.add(work);
-      const done = (): void => void working.delete(work);
-      work.then(done, done);
+      keep(work);
       return work;
     },
   };
@@ -113,8 +129,6 @@ export async function startServer(env: Env = process.env, options: ServerOptions
     res.end(http.body);
   };
   // Everything but the webhook path: a JSON 404, and JSON for any error.
-  const app = express();
-  app.disable("x-powered-by");
   // For orchestrators: /healthz says the process answers, /readyz that its store does too.
   app.get("/healthz", (_req: express.Request, res: express.Response) => sendHealth(res, liveness()));
   app.get("/readyz", (_req: express.Request, res: express.Response, next: express.NextFunction) => {
@@ -173,7 +187,7 @@ export async function startServer(env: Env = process.env, options: ServerOptions
     void warnAboutCredentials({ token: config.githubToken, baseUrl: config.githubApiUrl }, logger, { signal: credentialCheck.signal });
   }
   const reconciler = createReconciler({ rerunner: engine, store, sweep, logger, ...(options.lister === undefined ? {} : { lister: options.lister }) });
-  const loops = startReconcileLoops(reconciler, logger);
+  const loops = startReconcileLoops(reconciler, logger, observer);
   logger({
     level: "info",
     msg: "reconciling",

@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { pendingUntil, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
+import { pendingUntil, type HistoryEntry, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
+import { HISTORY_SCHEMA, SqliteHistory } from "./sqlite-history.js";
 
 export interface SqliteStoreOptions {
   /** Epoch milliseconds; injectable for tests. */
@@ -97,6 +98,7 @@ export class SqliteStore implements Store {
   readonly #insertDoc: Database.Statement<[DocParams]>;
   readonly #updateDoc: Database.Statement<[DocParams & { readonly version: number }]>;
   readonly #pending: Database.Statement<[number, number, number], { key: string }>;
+  readonly #history: SqliteHistory;
   readonly #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -119,6 +121,7 @@ export class SqliteStore implements Store {
       // One write transaction: another instance sees either no table or the table with its index.
       const createSchema = this.#db.transaction(() => {
         this.#db.exec(SCHEMA);
+        this.#db.exec(HISTORY_SCHEMA);
         // Files from before listPending have no pending_until column: add it (NULL: nothing pending).
         const columns = this.#db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('run_records')").all();
         if (!columns.some((c) => c.name === "pending_until")) this.#db.exec("ALTER TABLE run_records ADD COLUMN pending_until INTEGER");
@@ -127,6 +130,7 @@ export class SqliteStore implements Store {
       whenFree(() => createSchema.immediate(), until);
       this.#sweep = this.#db.prepare<[number]>("DELETE FROM run_records WHERE expires_at <= ?");
       this.#sweepDocs = this.#db.prepare<[number]>("DELETE FROM docs WHERE expires_at <= ?");
+      this.#history = new SqliteHistory(this.#db);
       whenFree(() => this.sweep(), until);
     } catch (error) {
       this.#db.close();
@@ -208,10 +212,18 @@ export class SqliteStore implements Store {
     return this.#pending.all(now, this.#now(), Math.max(0, Math.floor(limit))).map((row) => row.key);
   }
 
+  async appendHistory(entry: HistoryEntry): Promise<void> {
+    this.#history.append(entry);
+  }
+
+  async listHistory(since: number, limit: number): Promise<HistoryEntry[]> {
+    return this.#history.list(since, limit, this.#now());
+  }
+
   /** Deletes expired rows (also done at open and every sweepIntervalMs); returns how many. */
   sweep(): number {
     const now = this.#now();
-    return this.#sweep.run(now).changes + this.#sweepDocs.run(now).changes;
+    return this.#sweep.run(now).changes + this.#sweepDocs.run(now).changes + this.#history.sweep(now);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Firestore, Timestamp, type DocumentReference, type DocumentSnapshot, type Settings } from "@google-cloud/firestore";
-import { pendingUntil, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
+import { pendingUntil, type HistoryEntry, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
+import { FirestoreHistory } from "./firestore-history.js";
 
 /** Collection used when none is configured (FIRESTORE_COLLECTION). */
 export const DEFAULT_COLLECTION = "job-rerunner-runs";
@@ -134,12 +135,14 @@ export class FirestoreStore implements Store {
   readonly collection: string;
   readonly #now: () => number;
   readonly #ownsClient: boolean;
+  readonly #history: FirestoreHistory;
 
   constructor(options: FirestoreStoreOptions = {}) {
     this.collection = validateCollection(options.collection ?? DEFAULT_COLLECTION);
     this.#ownsClient = options.firestore === undefined;
     this.firestore = options.firestore ?? new Firestore(options.settings ?? {});
     this.#now = options.now ?? Date.now;
+    this.#history = new FirestoreHistory(this.firestore.collection(`${this.collection}-history`), this.#now);
   }
 
   #ref(key: string): DocumentReference {
@@ -191,6 +194,14 @@ export class FirestoreStore implements Store {
       if (live !== undefined) keys.push(keyOf(doc.id));
     }
     return keys;
+  }
+
+  async appendHistory(entry: HistoryEntry): Promise<void> {
+    await this.#history.append(entry);
+  }
+
+  async listHistory(since: number, limit: number): Promise<HistoryEntry[]> {
+    return await this.#history.list(since, limit);
   }
 
   #docRef(key: string): DocumentReference {

@@ -5,6 +5,8 @@ import {
   configFromEnv,
   createRerunner,
   HEALTH_TEXT,
+  logObserver,
+  notifierFromEnv,
   parseLogLevel,
   toHttpResponse,
   type Config,
@@ -63,10 +65,15 @@ function prepare(options: RerunnerFunctionOptions, logger: Logger): Ready {
   try {
     const config = options.config ?? configFromEnv(env);
     const opened = options.store === undefined ? storeFromSpec(config.store, env) : { store: options.store, description: "given" };
+    const notifier = notifierFromEnv(env);
     const rerunner = createRerunner({
       config,
       store: opened.store,
       logger,
+      // Counters as structured log lines (log-based metrics); a notification is sent within the
+      // delivery's deadline, since a function gets no CPU after it has answered.
+      observer: logObserver(logger),
+      ...(notifier === undefined ? {} : { notifier }),
       ...(options.github === undefined ? {} : { github: options.github }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });

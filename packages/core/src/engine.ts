@@ -7,11 +7,14 @@ import type { FactsClient } from "./github-facts.js";
 import type { GitHubClient } from "./github.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { decide, settle, type RerunOutcome } from "./machine.js";
+import type { Notifier } from "./notify.js";
+import { safeObserver, type Observer } from "./observe.js";
 import { createRepoConfigs } from "./repo-config.js";
 import { createEventScope } from "./scope.js";
 import { recordKey, type Store } from "./store.js";
 import { backoff, withTimeout } from "./timing.js";
 import type { Action, RerunAction, RunEvent, RunRecord } from "./types.js";
+import { createVisibility } from "./visibility.js";
 import { echoedHeader, readDelivery, type WebhookRequest } from "./webhook.js";
 
 export type { HeaderValue, WebhookRequest } from "./webhook.js";
@@ -28,6 +31,12 @@ export interface RerunnerOptions {
   readonly clock?: () => number;
   /** Compare-and-set attempts before answering 503 (default 64; a 256-job matrix contends hard). */
   readonly maxConflicts?: number;
+  /** Sees deliveries, rerun outcomes, store conflicts and GitHub calls (metrics); read-only. */
+  readonly observer?: Observer;
+  /** Sends a message when a run is given up on or re-run (NOTIFY_URL). */
+  readonly notifier?: Notifier;
+  /** Keeps a notification's sending after the answer (a server); without it the send is awaited within the deadline. */
+  readonly background?: (work: Promise<unknown>) => void;
 }
 
 export interface ResponseBody {
@@ -78,14 +87,25 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     }
   };
   const maxConflicts = options.maxConflicts ?? 64;
+  const observe = safeObserver([options.observer]);
   const access = createGitHubAccess({
     config,
     logger,
     clock,
+    observe,
     ...(options.github === undefined ? {} : { github: options.github }),
     ...(options.facts === undefined ? {} : { facts: options.facts }),
   });
   const scopeOf = createEventScope(config, access, createRepoConfigs(config, clock));
+  const visibility = createVisibility({
+    config,
+    store,
+    clock,
+    observe,
+    logger,
+    ...(options.notifier === undefined ? {} : { notifier: options.notifier }),
+    ...(options.background === undefined ? {} : { background: options.background }),
+  });
   const dryRun = options.github === undefined && config.dryRun;
   const enrich = createEnricher({
     clock,
@@ -108,6 +128,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
       const decision = decide(current?.record, event, config);
       if (!decision.changed || decision.record === undefined) return decision;
       if (await storeCall(store.put(key, decision.record, current?.version), deadline)) return decision;
+      observe({ type: "store-conflict", operation: "decide" });
       await backoff(round);
     }
     throw new StoreUnavailable(`gave up after ${maxConflicts} conflicting writes`);
@@ -123,6 +144,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
       if (current === undefined) break;
       const settled = settle(current.record, action, outcome, event, clock());
       if (await storeCall(store.put(key, settled.record, current.version), deadline)) return settled;
+      observe({ type: "store-conflict", operation: "settle" });
       await backoff(round);
     }
     throw new StoreUnavailable("could not record the rerun outcome");
@@ -150,11 +172,15 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
       // answers it, and a pending rerun is read back from GitHub before any second call).
       return answer(503, `the store could not be updated (${message}); redeliver it from GitHub: nothing is lost and no rerun is made twice`);
     }
-    if (decision.action.type === "none") return answer(decision.status, decision.reason, decision.answerAction);
+    if (decision.action.type === "none") {
+      await visibility.decided(event, decision, deadline);
+      return answer(decision.status, decision.reason, decision.answerAction);
+    }
     const action = decision.action;
     const outcome = await executeRerun(scope.github, action, deadline, { config: scope.config, clock, dryRun });
     try {
       const settled = await recordOutcome(key, action, outcome, event, deadline);
+      await visibility.settled(event, outcome, settled, action.attempt, deadline);
       return answer(settled.status, settled.reason, action.type);
     } catch (error) {
       const settledAnyway = settle(decision.record as RunRecord, action, outcome, event, clock());
@@ -170,6 +196,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
   }
 
   function logDelivery(source: string | null, response: WebhookResponse, event: RunEvent | undefined, started: number): void {
+    observe({ type: "delivery", event: source, status: response.status, durationMs: clock() - started });
     logger({
       level: response.status >= 500 ? "error" : response.status === 403 || response.status === 400 ? "warn" : "info",
       msg: "delivery",

@@ -3,6 +3,20 @@ export { configFromEnv, defineConfig, DEFAULTS, type Config, type Env } from "./
 export { ConfigError } from "./errors.js";
 export { compileBranchPatterns, branchRefusal, DEFAULT_BRANCH_ONLY, type BranchMatcher } from "./branches.js";
 export { MemoryStore, recordKey, pendingUntil, type Store, type Versioned, type VersionedDoc, type JsonValue } from "./store.js";
+export {
+  historyRunKey,
+  MAX_HISTORY_PER_RUN,
+  MAX_HISTORY_JOBS,
+  MAX_HISTORY_TEXT,
+  type HistoryEntry,
+  type HistoryJob,
+  type Verdict,
+} from "./history.js";
+export { logObserver, safeObserver, type Observation, type Observer, type RerunMetricOutcome } from "./observe.js";
+export { observeOctokit } from "./github-observed.js";
+export { createNotifier, notifierFromEnv, notifyHost, NOTIFY_KINDS, type Notifier, type NotifierOptions, type NotifyKind, type SendResult } from "./notify.js";
+export { notificationText, runAttemptUrl, webUrl } from "./visibility.js";
+export { flakyJobs, type FlakyJob } from "./flaky.js";
 export { jsonLogger, silentLogger, parseLogLevel, type Logger, type LogEntry, type LogLevel } from "./log.js";
 export type {
   JobStatus,

@@ -1,3 +1,4 @@
+import { MemoryHistory, type HistoryEntry } from "./history.js";
 import type { RunRecord } from "./types.js";
 
 export interface Versioned {
@@ -34,6 +35,14 @@ export interface Store {
    * (`rerun.state === "pending" && rerun.leaseUntil <= now`), oldest lease first, at most `limit`.
    */
   listPending(now: number, limit: number): Promise<string[]>;
+  /**
+   * Adds one decision to the run's history (read-only visibility: the status page). At most
+   * MAX_HISTORY_PER_RUN entries are kept per run (`repo.id` + `runId`), the oldest dropped
+   * first; an entry whose `expiresAt` has passed counts as absent.
+   */
+  appendHistory(entry: HistoryEntry): Promise<void>;
+  /** Live entries with `at >= since`, newest first, at most `limit`. */
+  listHistory(since: number, limit: number): Promise<HistoryEntry[]>;
   close?(): Promise<void>;
 }
 
@@ -60,11 +69,13 @@ export class MemoryStore implements Store {
   readonly #rows = new Map<string, { json: string; expiresAt: number; version: number; pendingUntil: number | null }>();
   readonly #docs = new Map<string, { json: string; expiresAt: number; version: number }>();
   readonly #now: () => number;
+  readonly #history: MemoryHistory;
   #version = 0;
   #writesSinceSweep = 0;
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
+    this.#history = new MemoryHistory(this.#now);
   }
 
   get size(): number {
@@ -119,6 +130,15 @@ export class MemoryStore implements Store {
       .map((d) => d.key);
   }
 
+  async appendHistory(entry: HistoryEntry): Promise<void> {
+    this.#history.append(entry);
+    if (++this.#writesSinceSweep >= 1024) this.sweep();
+  }
+
+  async listHistory(since: number, limit: number): Promise<HistoryEntry[]> {
+    return this.#history.list(since, limit);
+  }
+
   /** Drops every expired record (also done every 1024 writes, so memory stays bounded). */
   sweep(): number {
     this.#writesSinceSweep = 0;
@@ -132,11 +152,12 @@ export class MemoryStore implements Store {
         }
       }
     }
-    return dropped;
+    return dropped + this.#history.sweep();
   }
 
   async close(): Promise<void> {
     this.#rows.clear();
     this.#docs.clear();
+    this.#history.clear();
   }
 }

@@ -352,10 +352,12 @@ describe("engine with a failing store", () => {
   const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", DEADLINE_MS: "800" });
   // Only get and put matter here; the rest of the interface is a memory store's.
   const memory = new MemoryStore();
-  const rest: Pick<Store, "getDoc" | "putDoc" | "listPending"> = {
+  const rest: Pick<Store, "getDoc" | "putDoc" | "listPending" | "appendHistory" | "listHistory"> = {
     getDoc: (key) => memory.getDoc(key),
     putDoc: (key, value, version, expiresAt) => memory.putDoc(key, value, version, expiresAt),
     listPending: (now, limit) => memory.listPending(now, limit),
+    appendHistory: (entry) => memory.appendHistory(entry),
+    listHistory: (since, limit) => memory.listHistory(since, limit),
   };
   const throwing: Store = {
     ...rest,

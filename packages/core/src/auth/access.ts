@@ -3,6 +3,7 @@ import { createOctokitContents, type ContentsClient } from "../contents.js";
 import { createOctokitFactsClient, type FactsClient } from "../github-facts.js";
 import { createDryRunClient, createOctokitClient, type GitHubClient } from "../github.js";
 import type { Logger } from "../log.js";
+import type { Observer } from "../observe.js";
 import type { RunEvent } from "../types.js";
 import { createAppTokenIssuer } from "./app-tokens.js";
 import { createInstallationTokens, type InstallationTokens } from "./installation-tokens.js";
@@ -34,6 +35,8 @@ export interface GitHubAccessOptions {
   /** Replaces the policy's look-up client built from the configuration (tests, embedding). */
   readonly facts?: FactsClient;
   readonly clock?: () => number;
+  /** Sees every GitHub call of the rerun clients (metrics). */
+  readonly observe?: Observer;
 }
 
 /** Clients kept per installation at most (each is a small Octokit; least recently built dropped first). */
@@ -48,7 +51,7 @@ export function createGitHubAccess(options: GitHubAccessOptions): GitHubAccess {
   const { config } = options;
   const baseUrl = config.githubApiUrl;
   const rerunClient = (token: string | TokenSource): GitHubClient =>
-    options.github ?? (config.dryRun ? createDryRunClient(options.logger) : createOctokitClient({ token, baseUrl }));
+    options.github ?? (config.dryRun ? createDryRunClient(options.logger) : createOctokitClient({ token, baseUrl }, options.observe));
   const contentsClient = (token: string | TokenSource): ContentsClient | null =>
     config.readRepoConfig ? createOctokitContents({ token, baseUrl }) : null;
   const factsClient = (token: string | TokenSource): FactsClient => options.facts ?? createOctokitFactsClient({ token, baseUrl });

@@ -223,9 +223,20 @@ const ATTEMPT_JOBS_PATH = /^\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)\/att
 const DOWNLOAD_PATH = /^\/logs\/(\d+)$/;
 const RUN_PATH = /^\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)$/;
 
+/** Rate-limit budget the stand-in reports, one less per answer, as GitHub does. */
+let rateLimitRemaining = 5000;
+
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers });
+  // Never 0 here: a 403 with 0 remaining means "rate limited", which only that behaviour answers.
+  rateLimitRemaining = Math.max(1, rateLimitRemaining - 1);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "x-ratelimit-limit": "5000",
+    "x-ratelimit-remaining": String(rateLimitRemaining),
+    ...headers,
+  });
   res.end(text);
 }
 

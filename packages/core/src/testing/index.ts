@@ -1,4 +1,4 @@
-export { storeContract, sampleRecord, type StoreContractOptions } from "./store-contract.js";
+export { storeContract, sampleRecord, sampleHistoryEntry, type StoreContractOptions } from "./store-contract.js";
 export {
   startFakeGitHub,
   LOG_FLOOD_BYTES,
@@ -20,3 +20,4 @@ export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
 export * from "./arbitraries.js";
 export { freePort } from "./ports.js";
+export { startFakeNotifyEndpoint, type FakeNotifyEndpoint, type NotifyBehaviour } from "./notify-server.js";

@@ -1,5 +1,6 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { MAX_HISTORY_PER_RUN, type HistoryEntry } from "../history.js";
 import type { Store } from "../store.js";
 import type { RunRecord } from "../types.js";
 
@@ -22,6 +23,25 @@ export function sampleRecord(overrides: Partial<RunRecord> = {}): RunRecord {
     deliveries: [{ id: "d-1", status: 202, reason: "waiting for 1 job" }],
     updatedAt: now,
     expiresAt: now + 3_600_000,
+    ...overrides,
+  };
+}
+
+/** A valid history entry for store tests; `expiresAt` defaults to an hour from `at`. */
+export function sampleHistoryEntry(overrides: Partial<HistoryEntry> = {}): HistoryEntry {
+  const at = overrides.at ?? Date.now();
+  return {
+    at,
+    repo: { id: 186853002, owner: "Codertocat", name: "Hello-World" },
+    runId: 2202229078,
+    attempt: 1,
+    workflow: "CI",
+    branch: "main",
+    status: 201,
+    reason: "Codertocat/Hello-World run 2202229078 attempt 1 finished with failed jobs: re-running failed jobs",
+    verdict: "rerun",
+    jobs: [{ name: "test (ubuntu, \"ü\")", conclusion: "failure", evidence: "##[error]Process completed with exit code 1." }],
+    expiresAt: at + 3_600_000,
     ...overrides,
   };
 }
@@ -185,6 +205,38 @@ export function storeContract(
       assert.ok(current);
       await store.put(early, { ...current.record, rerun: { state: "requested", attempt: 1, at: now } }, current.version);
       assert.ok(!(await store.listPending(now, 1000)).includes(early));
+    });
+
+    it("history: entries round-trip, newest first, since and limit hold, expired ones are absent", async () => {
+      // Far in the future, so entries other tests wrote sort after these and none of them qualify.
+      const base = Date.now() + 10 * 365 * 86_400_000 + Math.floor(Math.random() * 1e9);
+      const runId = Math.floor(Math.random() * 1e12);
+      const a = sampleHistoryEntry({ at: base + 1, runId, expiresAt: base + 3_600_000 });
+      const b = sampleHistoryEntry({ at: base + 2, runId, attempt: 2, verdict: "passed", jobs: [], expiresAt: base + 3_600_000 });
+      const c = sampleHistoryEntry({ at: base + 3, runId: runId + 1, verdict: "gave-up", status: 200 });
+      const gone = sampleHistoryEntry({ at: base + 4, runId: runId + 2, expiresAt: Date.now() - 1000 });
+      for (const e of [a, b, c, gone]) await store.appendHistory(e);
+      assert.deepEqual(await store.listHistory(base, 10), [c, b, a]);
+      assert.deepEqual(await store.listHistory(base + 2, 10), [c, b], "since is inclusive");
+      assert.deepEqual(await store.listHistory(base, 2), [c, b], "the limit keeps the newest");
+      assert.deepEqual(await store.listHistory(base + 5, 10), []);
+      assert.deepEqual(await store.listHistory(base, 0), []);
+    });
+
+    it(`history: at most ${MAX_HISTORY_PER_RUN} entries per run, the oldest dropped; other runs keep theirs`, async () => {
+      const base = Date.now() + 20 * 365 * 86_400_000 + Math.floor(Math.random() * 1e9);
+      const runId = Math.floor(Math.random() * 1e12);
+      const other = sampleHistoryEntry({ at: base, runId: runId + 1 });
+      await store.appendHistory(other);
+      for (let i = 1; i <= MAX_HISTORY_PER_RUN + 5; i++) {
+        await store.appendHistory(sampleHistoryEntry({ at: base + i, runId, attempt: i, expiresAt: base + 3_600_000 }));
+      }
+      const listed = await store.listHistory(base, 1000);
+      const ours = listed.filter((e) => e.runId === runId);
+      assert.equal(ours.length, MAX_HISTORY_PER_RUN);
+      assert.equal(ours[0]?.attempt, MAX_HISTORY_PER_RUN + 5, "the newest is kept");
+      assert.equal(ours.at(-1)?.attempt, 6, "the five oldest are dropped");
+      assert.deepEqual(listed.filter((e) => e.runId === runId + 1), [other]);
     });
 
     const writers = options.concurrentWriters ?? 50;

@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type express from "express";
+import { ConfigError, notifierFromEnv, type Config, type Env, type Logger, type Notifier, type Observer, type Store } from "@job-rerunner/core";
+import { createMetrics } from "./metrics.js";
+import { createStatusHandler } from "./status-page.js";
+
+/** Shortest STATUS_TOKEN accepted: the page lists repository names and failures. */
+export const MIN_STATUS_TOKEN_LENGTH = 12;
+
+export interface VisibilitySettings {
+  readonly metrics: boolean;
+  readonly statusToken: string | null;
+  readonly notifier: Notifier | undefined;
+}
+
+/** METRICS, STATUS_TOKEN, NOTIFY_URL and NOTIFY_ON; throws ConfigError naming the variable. */
+export function visibilityFromEnv(env: Env): VisibilitySettings {
+  const rawMetrics = (env.METRICS ?? "true").trim().toLowerCase();
+  if (!["", "true", "false", "1", "0", "yes", "no", "on", "off"].includes(rawMetrics)) {
+    throw new ConfigError("METRICS", `must be true or false, got "${env.METRICS}"`);
+  }
+  const token = (env.STATUS_TOKEN ?? "").trim();
+  if (token !== "" && token.length < MIN_STATUS_TOKEN_LENGTH) {
+    throw new ConfigError("STATUS_TOKEN", `must be at least ${MIN_STATUS_TOKEN_LENGTH} characters (e.g. openssl rand -hex 24)`);
+  }
+  return {
+    metrics: !["false", "0", "no", "off"].includes(rawMetrics),
+    statusToken: token === "" ? null : token,
+    notifier: notifierFromEnv(env),
+  };
+}
+
+/**
+ * GET /metrics (unless METRICS=false) and GET /status (only when STATUS_TOKEN is set; otherwise
+ * the app's JSON 404, as for any unknown path) on the server's Express app. Read-only.
+ */
+export function mountVisibility(app: express.Express, settings: VisibilitySettings, context: { store: Store; config: Config; logger: Logger }): { observer: Observer | undefined } {
+  let observer: Observer | undefined;
+  if (settings.metrics) {
+    const metrics = createMetrics();
+    observer = metrics.observer;
+    app.get("/metrics", (_req: express.Request, res: express.Response) => {
+      metrics.text().then(
+        (text) => res.status(200).set("content-type", metrics.contentType).set("cache-control", "no-store").send(text),
+        (error: unknown) => {
+          context.logger({ level: "error", msg: "metrics failed", error: error instanceof Error ? error.message : String(error) });
+          res.status(503).type("text/plain").send("503: metrics could not be collected\n");
+        },
+      );
+    });
+  }
+  if (settings.statusToken !== null) {
+    const status = createStatusHandler({ ...context, token: settings.statusToken });
+    app.get("/status", (req: express.Request, res: express.Response) => status(req as IncomingMessage, res as ServerResponse));
+  }
+  return { observer };
+}

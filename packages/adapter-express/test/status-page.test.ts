@@ -1,0 +1,148 @@
+// GET /status in a real browser: Debian's chromium driven by playwright-core, after a replay of
+// recorded runs over HTTP against the real server (SQLite file store, GitHub = the stand-in).
+//
+// Setup: `apt-get install -y chromium` (CI's .ci/run does it when /usr/bin/chromium is missing);
+// CHROMIUM_PATH points elsewhere. This test does not skip: without a browser it fails and says so.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser } from "playwright-core";
+import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/core/testing";
+import { startServer, type RunningServer } from "../src/server.js";
+import { replayRecordedRuns } from "./status-replay.js";
+
+const SECRET = "status-webhook-secret";
+const STATUS_TOKEN = "status-token-for-the-browser-test";
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+/** Test artifacts (gitignored); UPDATE_DOCS_SCREENSHOT=1 also refreshes docs/status-page.png. */
+const ARTIFACTS = join(ROOT, "artifacts");
+
+describe("status page in a real browser", () => {
+  let gh: FakeGitHub;
+  let server: RunningServer;
+  let browser: Browser;
+  let dir: string;
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH`);
+    }
+    gh = await startFakeGitHub();
+    dir = mkdtempSync(join(tmpdir(), "job-rerunner-status-"));
+    server = await startServer(
+      {
+        GITHUB_SIGN_KEY: SECRET,
+        GITHUB_TOKEN: "ghp_status",
+        GITHUB_API_URL: gh.url,
+        RUN_ATTEMPTS: "3",
+        STORE: `sqlite:${join(dir, "runs.db")}`,
+        STATUS_TOKEN,
+        LOG_LEVEL: "error",
+      },
+      // The replay's refused and failed reruns log errors on purpose: kept out of the test output.
+      { port: 0, host: "127.0.0.1", writeLog: () => {} },
+    );
+    await replayRecordedRuns(server.url, SECRET, gh);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // A fresh temporary profile is playwright's default for launch().
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+      timeout: 120_000,
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await gh?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows the flaky-job counts, links runs to GitHub, fits a phone, and is saved as a screenshot", async () => {
+    const context = await browser.newContext({ httpCredentials: { username: "status", password: STATUS_TOKEN }, viewport: { width: 1200, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`${server.url}/status`);
+      assert.equal(response?.status(), 200);
+      const rows = await page.$$eval("#flaky-7 tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent?.trim() ?? "")));
+      const row = (job: string) => rows.find((r) => r[2] === job)?.slice(0, 6);
+      assert.deepEqual(row("test (ubuntu)"), ["octo-org/octo-repo", "CI", "test (ubuntu)", "4", "3", "1"], JSON.stringify(rows));
+      assert.deepEqual(row("lint"), ["octo-org/octo-repo", "CI", "lint", "1", "1", "1"]);
+      assert.deepEqual(row("deploy"), ["octo-org/octo-repo", "Deploy", "deploy", "1", "0", "0"]);
+      assert.deepEqual(row("smoke"), ["octo-org/octo-repo", "Deploy", "smoke", "1", "0", "0"]);
+      assert.equal(rows.length, 4, "build never failed, so it is not listed");
+      assert.equal(await page.$$eval("#flaky-30 tbody tr", (trs) => trs.length), 4);
+
+      const links = await page.$$eval("#decisions a", (as) => as.map((a) => a.getAttribute("href") ?? ""));
+      assert.ok(links.length >= 8, `decisions link their runs (${links.length})`);
+      for (const href of links) assert.match(href, /^https:\/\/github\.com\/octo-org\/octo-repo\/actions\/runs\/80[1-5]\/attempts\/[1-3]$/);
+      const pending = await page.$$eval("#pending tbody tr", (trs) => trs.map((tr) => tr.textContent ?? ""));
+      // A refused rerun stays pending too (retried on the next event): both are listed, with their last error.
+      assert.equal(pending.length, 2, pending.join("\n"));
+      assert.ok(pending.some((t) => /#805/.test(t) && /500/.test(t)), pending.join("\n"));
+      assert.ok(pending.some((t) => /#804/.test(t) && /Resource not accessible/.test(t)), pending.join("\n"));
+      const refused = await page.$$eval("#refused tbody tr", (trs) => trs.map((tr) => tr.textContent ?? ""));
+      assert.ok(refused.some((t) => /#804/.test(t) && /Resource not accessible/.test(t)), refused.join("\n"));
+      assert.ok(refused.some((t) => /#802/.test(t) && /RUN_ATTEMPTS=3/.test(t)), refused.join("\n"));
+      assert.equal(await page.$$eval("script, link, img", (els) => els.length), 0, "no scripts or external assets");
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const shot = join(ARTIFACTS, "status-page.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      if (process.env.UPDATE_DOCS_SCREENSHOT === "1") copyFileSync(shot, join(ROOT, "docs", "status-page.png"));
+
+      // A phone: the page itself never scrolls sideways (wide tables scroll in their own box).
+      await page.setViewportSize({ width: 390, height: 844 });
+      const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+      assert.ok(overflow <= 0, `no sideways scrolling on a phone (overflow ${overflow}px)`);
+      await page.screenshot({ path: join(ARTIFACTS, "status-page-phone.png"), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("without the token (or with a wrong one) it answers 401 and reveals nothing", async () => {
+    const context = await browser.newContext();
+    try {
+      // A browser navigation that meets a Basic challenge without credentials is cancelled by
+      // playwright (net::ERR_INVALID_AUTH_CREDENTIALS); the context's own request API shows the answer.
+      const response = await context.request.get(`${server.url}/status`);
+      assert.equal(response.status(), 401);
+      assert.doesNotMatch(await response.text(), /octo-org|octo-repo|test \(ubuntu\)|#80/);
+      const page = await context.newPage();
+      await assert.rejects(page.goto(`${server.url}/status`), /ERR_INVALID_AUTH_CREDENTIALS/, "the browser is refused too");
+    } finally {
+      await context.close();
+    }
+    const wrongBasic = await fetch(`${server.url}/status`, { headers: { authorization: `Basic ${Buffer.from("status:not-the-token-at-all").toString("base64")}` } });
+    assert.equal(wrongBasic.status, 401);
+    assert.doesNotMatch(await wrongBasic.text(), /octo-org|octo-repo/);
+    const bearer = await fetch(`${server.url}/status`, { headers: { authorization: `Bearer ${STATUS_TOKEN}` } });
+    assert.equal(bearer.status, 200);
+    assert.match(await bearer.text(), /octo-org\/octo-repo/);
+    const wrongBearer = await fetch(`${server.url}/status`, { headers: { authorization: "Bearer nope" } });
+    assert.equal(wrongBearer.status, 401);
+    assert.equal(wrongBearer.headers.get("www-authenticate"), 'Basic realm="job-rerunner status", charset="UTF-8"');
+  });
+});
+
+describe("status page without STATUS_TOKEN", () => {
+  it("is not served: the JSON 404 of any unknown path", async () => {
+    const server = await startServer({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "error" }, { port: 0, host: "127.0.0.1" });
+    try {
+      const response = await fetch(`${server.url}/status`, { headers: { authorization: `Bearer ${STATUS_TOKEN}` } });
+      assert.equal(response.status, 404);
+      assert.equal(((await response.json()) as { status: number }).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a short STATUS_TOKEN is a configuration error", async () => {
+    await assert.rejects(startServer({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", STATUS_TOKEN: "short" }, { port: 0 }), /STATUS_TOKEN/);
+  });
+});

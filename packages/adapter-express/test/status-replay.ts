@@ -1,0 +1,56 @@
+// Recorded runs replayed as signed deliveries (payloads from @octokit/webhooks-examples), for
+// the status page's tests: flaky jobs, a give-up at the attempt limit, a refused and a pending rerun.
+import { signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { deliver } from "./support.js";
+
+const BASE = { owner: "octo-org", repo: "octo-repo", branch: "master", workflow: "CI" } as const;
+
+interface JobOutcome {
+  readonly id: number;
+  readonly name: string;
+  readonly conclusion: "success" | "failure";
+}
+
+/** One attempt: every job queued, then completed, then the run completed. Returns the answers' statuses. */
+export async function replayAttempt(url: string, secret: string, runId: number, attempt: number, jobs: readonly JobOutcome[], workflow: string = BASE.workflow): Promise<number[]> {
+  const shape = { ...BASE, workflow, runId, attempt };
+  const statuses: number[] = [];
+  for (const j of jobs) statuses.push((await deliver(url, signedDelivery(secret, "workflow_job", workflowJobPayload({ ...shape, jobId: j.id, jobName: j.name, action: "queued" })))).status);
+  for (const j of jobs) {
+    statuses.push((await deliver(url, signedDelivery(secret, "workflow_job", workflowJobPayload({ ...shape, jobId: j.id, jobName: j.name, action: "completed", conclusion: j.conclusion })))).status);
+  }
+  const failed = jobs.some((j) => j.conclusion === "failure");
+  statuses.push((await deliver(url, signedDelivery(secret, "workflow_run", workflowRunPayload({ ...shape, action: "completed", conclusion: failed ? "failure" : "success" })))).status);
+  return statuses;
+}
+
+/**
+ * The replay (RUN_ATTEMPTS=3). Expected flaky table over 7 days:
+ * - CI / "test (ubuntu)": failed 4 (run 801 attempt 1; run 802 attempts 1, 2, 3), re-run 3, re-run passed 1 (run 801).
+ * - CI / "lint": failed 1, re-run 1, re-run passed 1 (run 803).
+ * - Deploy / "deploy": failed 1, re-run 0 (run 804: GitHub refused), passed 0.
+ * - Deploy / "smoke": failed 1, re-run 0 (run 805: GitHub answered 500, pending), passed 0.
+ */
+export async function replayRecordedRuns(url: string, secret: string, gh: FakeGitHub): Promise<void> {
+  const build = (id: number): JobOutcome => ({ id, name: "build", conclusion: "success" });
+  const ubuntu = (id: number, conclusion: JobOutcome["conclusion"]): JobOutcome => ({ id, name: "test (ubuntu)", conclusion });
+  gh.rerun("ok");
+  for (const runId of [801, 802, 803, 804, 805]) gh.run(runId).status = "completed";
+  // 801: flaky, passes on its rerun.
+  await replayAttempt(url, secret, 801, 1, [build(8011), ubuntu(8012, "failure")]);
+  await replayAttempt(url, secret, 801, 2, [ubuntu(8013, "success")]);
+  // 802: fails three times: re-run twice, then given up at RUN_ATTEMPTS=3.
+  await replayAttempt(url, secret, 802, 1, [build(8021), ubuntu(8022, "failure")]);
+  await replayAttempt(url, secret, 802, 2, [ubuntu(8023, "failure")]);
+  await replayAttempt(url, secret, 802, 3, [ubuntu(8024, "failure")]);
+  // 803: lint is flaky.
+  await replayAttempt(url, secret, 803, 1, [{ id: 8031, name: "lint", conclusion: "failure" }]);
+  await replayAttempt(url, secret, 803, 2, [{ id: 8032, name: "lint", conclusion: "success" }]);
+  // 804: GitHub refuses the rerun (the token lacks a permission).
+  gh.rerun("forbidden");
+  await replayAttempt(url, secret, 804, 1, [{ id: 8041, name: "deploy", conclusion: "failure" }], "Deploy");
+  // 805: GitHub fails: the rerun stays pending, with its last error.
+  gh.rerun("server-error");
+  await replayAttempt(url, secret, 805, 1, [{ id: 8051, name: "smoke", conclusion: "failure" }], "Deploy");
+  gh.rerun("ok");
+}

@@ -1,0 +1,84 @@
+import type { HistoryEntry } from "./history.js";
+
+/** One workflow job's record over a period, as the status page's flaky-job table shows it. */
+export interface FlakyJob {
+  /** `owner/name` */
+  readonly repo: string;
+  readonly workflow: string;
+  readonly job: string;
+  /** Attempts in which the job failed. */
+  readonly failures: number;
+  /** Of those, attempts that were re-run. */
+  readonly reruns: number;
+  /** Of those, reruns in which the job then passed (the next attempt's outcome). */
+  readonly rerunsPassed: number;
+  /** The evidence line seen most often with its failures, and how often. */
+  readonly evidence: string | null;
+  readonly evidenceCount: number;
+}
+
+interface AttemptFacts {
+  readonly jobs: Map<string, { conclusion: string | null; evidence?: string }>;
+  rerun: boolean;
+}
+
+const NOT_FAILED = new Set(["success", "skipped", "neutral"]);
+
+function failed(conclusion: string | null): boolean {
+  return conclusion !== null && !NOT_FAILED.has(conclusion);
+}
+
+/**
+ * The flaky-job table from the decision history (pure): entries with `at >= since` are folded
+ * per run attempt (what the last entry knew of each job wins), then counted per repository,
+ * workflow and job name. An attempt counts as re-run when a rerun was recorded for it or a later
+ * attempt of the run was seen. Most failures first.
+ */
+export function flakyJobs(entries: readonly HistoryEntry[], since: number): FlakyJob[] {
+  const runs = new Map<string, { repo: string; workflow: string; attempts: Map<number, AttemptFacts> }>();
+  for (const entry of [...entries].filter((e) => e.at >= since).sort((a, b) => a.at - b.at)) {
+    const runKey = `${entry.repo.id}/${entry.runId}`;
+    let run = runs.get(runKey);
+    if (run === undefined) {
+      run = { repo: `${entry.repo.owner}/${entry.repo.name}`, workflow: entry.workflow ?? "(unnamed)", attempts: new Map() };
+      runs.set(runKey, run);
+    }
+    if (entry.workflow !== null) run.workflow = entry.workflow;
+    let attempt = run.attempts.get(entry.attempt);
+    if (attempt === undefined) {
+      attempt = { jobs: new Map(), rerun: false };
+      run.attempts.set(entry.attempt, attempt);
+    }
+    for (const job of entry.jobs) {
+      attempt.jobs.set(job.name, job.evidence === undefined ? { conclusion: job.conclusion } : { conclusion: job.conclusion, evidence: job.evidence });
+    }
+    if (entry.verdict === "rerun") attempt.rerun = true;
+  }
+  const table = new Map<string, { repo: string; workflow: string; job: string; failures: number; reruns: number; rerunsPassed: number; evidence: Map<string, number> }>();
+  for (const run of runs.values()) {
+    for (const [n, attempt] of run.attempts) {
+      const next = [...run.attempts.keys()].filter((k) => k > n).sort((a, b) => a - b)[0];
+      const rerun = attempt.rerun || next !== undefined;
+      const nextJobs = next === undefined ? undefined : run.attempts.get(next)?.jobs;
+      for (const [name, job] of attempt.jobs) {
+        if (!failed(job.conclusion)) continue;
+        const key = JSON.stringify([run.repo, run.workflow, name]);
+        let row = table.get(key);
+        if (row === undefined) {
+          row = { repo: run.repo, workflow: run.workflow, job: name, failures: 0, reruns: 0, rerunsPassed: 0, evidence: new Map() };
+          table.set(key, row);
+        }
+        row.failures++;
+        if (rerun) row.reruns++;
+        if (rerun && nextJobs?.get(name)?.conclusion === "success") row.rerunsPassed++;
+        if (job.evidence !== undefined) row.evidence.set(job.evidence, (row.evidence.get(job.evidence) ?? 0) + 1);
+      }
+    }
+  }
+  return [...table.values()]
+    .map(({ evidence, ...row }) => {
+      const top = [...evidence.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+      return { ...row, evidence: top?.[0] ?? null, evidenceCount: top?.[1] ?? 0 };
+    })
+    .sort((a, b) => b.failures - a.failures || b.rerunsPassed - a.rerunsPassed || a.job.localeCompare(b.job));
+}

@@ -1,0 +1,133 @@
+// The read-only visibility parts of the core: the flaky-job table (pure), the final attempt's
+// watch (pure), NOTIFY_* parsing, web links, and the engine feeding history, observations and an
+// inline notification (no background: awaited within the deadline, as on Cloud Functions).
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { configFromEnv, createRerunner, flakyJobs, logObserver, MemoryStore, notifierFromEnv, webUrl, type HistoryEntry, type LogEntry, type Observation } from "@job-rerunner/core";
+import { sampleHistoryEntry, signedDelivery, startFakeNotifyEndpoint, workflowJobPayload, workflowRunPayload } from "@job-rerunner/core/testing";
+import { foldFinalAttempt } from "../src/final-attempt.js";
+
+const DAY = 86_400_000;
+const SECRET = "visibility-secret";
+
+function entry(runId: number, attempt: number, verdict: HistoryEntry["verdict"], jobs: HistoryEntry["jobs"], at: number, workflow = "CI"): HistoryEntry {
+  return sampleHistoryEntry({ runId, attempt, verdict, jobs, at, workflow });
+}
+
+describe("flakyJobs", () => {
+  const now = 100 * DAY;
+  it("counts failures, reruns and reruns that passed per workflow and job, with the most common evidence", () => {
+    const entries = [
+      entry(1, 1, "rerun", [{ name: "e2e", conclusion: "failure", evidence: "ECONNRESET" }, { name: "build", conclusion: "success" }], now - DAY),
+      entry(1, 2, "passed", [{ name: "e2e", conclusion: "success" }], now - DAY + 1),
+      entry(2, 1, "rerun", [{ name: "e2e", conclusion: "failure", evidence: "ECONNRESET" }], now - 2 * DAY),
+      entry(2, 2, "gave-up", [{ name: "e2e", conclusion: "failure", evidence: "timeout" }], now - 2 * DAY + 1),
+      // The same attempt recorded twice (a later entry knows more): counted once.
+      entry(3, 1, "pending", [{ name: "lint", conclusion: "failure" }], now - 3 * DAY),
+      entry(3, 1, "refused", [{ name: "lint", conclusion: "failure" }], now - 3 * DAY + 1),
+      // Older than 7 days: only in the 30-day table.
+      entry(4, 1, "rerun", [{ name: "e2e", conclusion: "failure" }], now - 20 * DAY),
+      entry(4, 2, "passed", [{ name: "e2e", conclusion: "success" }], now - 20 * DAY + 1),
+    ];
+    const week = flakyJobs(entries, now - 7 * DAY);
+    assert.deepEqual(week, [
+      { repo: "Codertocat/Hello-World", workflow: "CI", job: "e2e", failures: 3, reruns: 2, rerunsPassed: 1, evidence: "ECONNRESET", evidenceCount: 2 },
+      { repo: "Codertocat/Hello-World", workflow: "CI", job: "lint", failures: 1, reruns: 0, rerunsPassed: 0, evidence: null, evidenceCount: 0 },
+    ]);
+    const month = flakyJobs(entries, now - 30 * DAY);
+    assert.equal(month[0]?.failures, 4);
+    assert.equal(month[0]?.rerunsPassed, 2);
+  });
+});
+
+describe("final attempt watch", () => {
+  const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", RUN_ATTEMPTS: "2" });
+  const base = { deliveryId: "d", receivedAt: 1, handlerId: "h", repo: { id: 1, owner: "o", name: "r" }, runId: 7, attempt: 2, headBranch: "master", defaultBranch: "master", workflowName: "CI", sender: null };
+  const jobEvent = (id: number, status: "queued" | "completed", conclusion: string | null = null) =>
+    ({ ...base, kind: "workflow_job", job: { id, name: `j${id}`, status, conclusion } }) as const;
+
+  it("decides once: failed when a job failed and none is left open, never again after", () => {
+    let state = foldFinalAttempt(undefined, jobEvent(1, "queued"), config);
+    assert.equal(state.decided, false);
+    state = foldFinalAttempt(state.next, jobEvent(2, "queued"), config);
+    state = foldFinalAttempt(state.next, jobEvent(1, "completed", "failure"), config);
+    assert.equal(state.decided, false, "job 2 is still open");
+    state = foldFinalAttempt(state.next, jobEvent(2, "completed", "success"), config);
+    assert.deepEqual([state.decided, state.next.verdict], [true, "failed"]);
+    const again = foldFinalAttempt(state.next, { ...base, kind: "workflow_run", status: "completed", conclusion: "failure" }, config);
+    assert.equal(again.decided, false);
+  });
+
+  it("a first completed job alone does not decide (other jobs may not be known yet); workflow_run completed does", () => {
+    const first = foldFinalAttempt(undefined, jobEvent(1, "completed", "failure"), config);
+    assert.equal(first.decided, false);
+    const run = foldFinalAttempt(first.next, { ...base, kind: "workflow_run", status: "completed", conclusion: "success" }, config);
+    assert.deepEqual([run.decided, run.next.verdict], [true, "passed"], "the run's conclusion is authoritative");
+  });
+});
+
+describe("NOTIFY_URL / NOTIFY_ON and links", () => {
+  it("parses kinds, defaults to give-up, and names the variable on a bad value", () => {
+    assert.equal(notifierFromEnv({}), undefined);
+    assert.deepEqual([...(notifierFromEnv({ NOTIFY_URL: "https://hooks.slack.com/services/T/B/X" })?.on ?? [])], ["give-up"]);
+    assert.deepEqual([...(notifierFromEnv({ NOTIFY_URL: "https://hooks.slack.com/services/T/B/X", NOTIFY_ON: " rerun , give-up" })?.on ?? [])], ["rerun", "give-up"]);
+    assert.equal(notifierFromEnv({ NOTIFY_URL: "https://hooks.slack.com/services/T/B/X" })?.host, "hooks.slack.com");
+    assert.throws(() => notifierFromEnv({ NOTIFY_URL: "https://x.example", NOTIFY_ON: "always" }), /NOTIFY_ON/);
+    assert.throws(() => notifierFromEnv({ NOTIFY_URL: "not a url" }), /NOTIFY_URL/);
+    assert.throws(() => notifierFromEnv({ NOTIFY_ON: "rerun" }), /NOTIFY_URL/);
+  });
+
+  it("links to github.com, or to the GHES host", () => {
+    assert.equal(webUrl("https://api.github.com"), "https://github.com");
+    assert.equal(webUrl("https://ghe.example.com/api/v3"), "https://ghe.example.com");
+    assert.equal(webUrl("http://127.0.0.1:4567"), "https://github.com");
+  });
+});
+
+describe("engine with visibility", () => {
+  it("records history, reports observations and sends a give-up inline, once, within the deadline", async () => {
+    const endpoint = await startFakeNotifyEndpoint("ok");
+    try {
+      const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", RUN_ATTEMPTS: "2" });
+      const store = new MemoryStore();
+      const observed: Observation[] = [];
+      const notifier = notifierFromEnv({ NOTIFY_URL: endpoint.url, NOTIFY_ON: "give-up,rerun" });
+      assert.ok(notifier);
+      const engine = createRerunner({ config, store, logger: () => {}, observer: (o) => observed.push(o), notifier });
+      const run = { runId: 77, branch: "master" };
+      const send = (d: ReturnType<typeof signedDelivery>) => engine.handle({ headers: d.headers, rawBody: d.rawBody });
+      await send(signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, jobId: 1, jobName: "e2e", action: "queued" })));
+      const failed = signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, jobId: 1, jobName: "e2e", action: "completed", conclusion: "failure" }));
+      assert.equal((await send(failed)).status, 201);
+      await send(failed);
+      // Attempt 2 is the last: it fails, and is given up on.
+      const final = signedDelivery(SECRET, "workflow_run", workflowRunPayload({ ...run, attempt: 2, action: "completed", conclusion: "failure" }));
+      assert.equal((await send(final)).status, 204);
+      assert.equal((await send(final)).status, 204);
+      // No background: both messages were sent before their deliveries were answered.
+      assert.equal(endpoint.received.length, 2, endpoint.texts().join("\n"));
+      assert.match(endpoint.texts()[0]!, /re-ran the failed jobs .* attempt 1/);
+      assert.match(endpoint.texts()[1]!, /gave up: .* attempt 2 failed/);
+      const history = await store.listHistory(0, 10);
+      assert.deepEqual(history.map((h) => [h.attempt, h.verdict]), [[2, "gave-up"], [1, "rerun"]]);
+      assert.deepEqual(history[1]?.jobs, [{ name: "e2e", conclusion: "failure" }]);
+      assert.ok(observed.some((o) => o.type === "rerun" && o.outcome === "requested"));
+      assert.equal(observed.filter((o) => o.type === "delivery").length, 5);
+      assert.equal(observed.filter((o) => o.type === "notification" && o.outcome === "sent").length, 2);
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it("logObserver turns observations into metric log lines (Cloud Logging log-based metrics)", () => {
+    const lines: LogEntry[] = [];
+    const observe = logObserver((e) => lines.push(e));
+    observe({ type: "rerun", outcome: "requested" });
+    observe({ type: "delivery", event: "workflow_job", status: 202, durationMs: 3 });
+    observe({ type: "github-call", endpoint: "GET /x", status: 200, rateLimitRemaining: 4999 });
+    assert.deepEqual(lines, [
+      { level: "info", msg: "metric", metric: "rerun", outcome: "requested" },
+      { level: "info", msg: "metric", metric: "github-call", endpoint: "GET /x", status: 200, rateLimitRemaining: 4999 },
+    ]);
+  });
+});
