@@ -11,6 +11,7 @@ import { sampleRecord, storeContract } from "@job-rerunner/core/testing";
 import { ConfigError } from "@job-rerunner/core";
 import { openStore, PostgresStore, PostgresUnavailable, storeFromSpec } from "@job-rerunner/adapter-express";
 import { TEST_DATABASE_URL, testSchema } from "./pg-support.js";
+import { SCHEMA_VERSION } from "../src/postgres-schema.js";
 import { TSX, waitFor } from "./support.js";
 
 storeContract("PostgresStore", async () => {
@@ -50,7 +51,7 @@ describe("PostgresStore specifics", () => {
         await store.close();
       }
       // The racing starts created the tables once and recorded the schema version.
-      assert.deepEqual(await schema.query(`SELECT version, oldest_compatible FROM "${schema.name}".job_rerunner_schema`), [{ version: 1, oldest_compatible: 1 }]);
+      assert.deepEqual(await schema.query(`SELECT version, oldest_compatible FROM "${schema.name}".job_rerunner_schema`), [{ version: SCHEMA_VERSION, oldest_compatible: 1 }]);
     } finally {
       await schema.drop();
     }
@@ -63,7 +64,7 @@ describe("PostgresStore specifics", () => {
       await Promise.all(stores.map((store, i) => store.put(`k${i}`, sampleRecord(), undefined)));
       for (const store of stores) assert.equal((await store.listPending(Date.now(), 10)).length, 0);
       await Promise.all(stores.map((store) => store.close()));
-      assert.deepEqual(await schema.query(`SELECT version FROM "${schema.name}".job_rerunner_schema`), [{ version: 1 }]);
+      assert.deepEqual(await schema.query(`SELECT version FROM "${schema.name}".job_rerunner_schema`), [{ version: SCHEMA_VERSION }]);
       assert.deepEqual(await schema.query(`SELECT count(*)::int AS n FROM "${schema.name}".job_rerunner_runs`), [{ n: 8 }]);
     } finally {
       await schema.drop();
@@ -77,7 +78,7 @@ describe("PostgresStore specifics", () => {
       await first.put("k", sampleRecord(), undefined);
       await first.close();
       const tables = await schema.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename", [schema.name]);
-      assert.deepEqual(tables.map((t) => t.tablename), ["job_rerunner_docs", "job_rerunner_runs", "job_rerunner_schema"]);
+      assert.deepEqual(tables.map((t) => t.tablename), ["job_rerunner_docs", "job_rerunner_history", "job_rerunner_runs", "job_rerunner_schema"]);
       const reopened = await PostgresStore.open(schema.url(), { sweepIntervalMs: 0 });
       assert.equal((await reopened.get("k"))?.record.runId, sampleRecord().runId);
       await reopened.close();
@@ -89,7 +90,7 @@ describe("PostgresStore specifics", () => {
       await schema.query(`UPDATE "${schema.name}".job_rerunner_schema SET version = 7, oldest_compatible = 5`);
       await assert.rejects(PostgresStore.open(schema.url(), { sweepIntervalMs: 0 }), (error: Error) => {
         assert.ok(error instanceof PostgresUnavailable);
-        assert.match(error.message, /schema version 7.*knows version 5 or later; this one knows 1: upgrade job-rerunner/);
+        assert.match(error.message, /schema version 7.*knows version 5 or later; this one knows 2: upgrade job-rerunner/);
         assert.match(error.message, /postgres@127\.0\.0\.1:5432\/test/);
         return true;
       });
