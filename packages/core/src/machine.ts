@@ -27,6 +27,11 @@ function label(record: { repo: { owner: string; name: string }; runId: number },
   return `${record.repo.owner}/${record.repo.name} run ${record.runId} attempt ${attempt}`;
 }
 
+/** Kept only when known, so a token-mode record stays as it was. */
+function installation(id: number | undefined): { installationId?: number } {
+  return id === undefined ? {} : { installationId: id };
+}
+
 function freshRecord(event: RunEvent, config: Config): RunRecord {
   return {
     v: 1,
@@ -35,6 +40,7 @@ function freshRecord(event: RunEvent, config: Config): RunRecord {
     attempt: event.attempt,
     headBranch: event.headBranch,
     defaultBranch: event.defaultBranch,
+    ...installation(event.installationId),
     workflowName: event.workflowName,
     jobs: {},
     failureSeen: false,
@@ -53,6 +59,7 @@ function startAttempt(prior: RunRecord, event: RunEvent, config: Config): RunRec
     ...freshRecord(event, config),
     headBranch: event.headBranch ?? prior.headBranch,
     defaultBranch: event.defaultBranch ?? prior.defaultBranch ?? null,
+    ...installation(event.installationId ?? prior.installationId),
     workflowName: event.workflowName ?? prior.workflowName,
     deliveries: prior.deliveries,
   };
@@ -73,6 +80,7 @@ function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
   const common = {
     headBranch: record.headBranch ?? event.headBranch,
     defaultBranch: record.defaultBranch ?? event.defaultBranch,
+    ...installation(record.installationId ?? event.installationId),
     workflowName: record.workflowName ?? event.workflowName,
     updatedAt: event.receivedAt,
     expiresAt: event.receivedAt + config.recordTtlMs,

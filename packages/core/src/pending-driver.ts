@@ -44,6 +44,8 @@ export function pendingEvent(record: RunRecord, receivedAt: number, handlerId: s
     receivedAt,
     handlerId,
     defaultBranch: record.defaultBranch ?? null,
+    // App mode: the installation a delivery of the run named acts for the driver too.
+    ...(record.installationId === undefined ? {} : { installationId: record.installationId }),
     repo: record.repo,
     runId: record.runId,
     attempt: record.attempt,

@@ -113,6 +113,11 @@ export interface RunRecord {
   readonly headBranch: string | null;
   /** The repository's default branch as the run's events gave it; absent in records written before it was kept. */
   readonly defaultBranch?: string | null;
+  /**
+   * The GitHub App installation a delivery of this run named: the pending driver, which has no
+   * delivery, acts with its token.
+   */
+  readonly installationId?: number;
   readonly workflowName: string | null;
   /** Jobs of `attempt`, keyed by job id (a string, so the record is plain JSON). */
   readonly jobs: Readonly<Record<string, JobEntry>>;

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { configFromEnv, createInstallationTokens, createRerunner, MemoryStore, type LogEntry, type Rerunner } from "@job-rerunner/core";
+import { configFromEnv, createInstallationTokens, createPendingDriver, createRerunner, MemoryStore, recordKey, type LogEntry, type Rerunner } from "@job-rerunner/core";
 import { startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/core/testing";
 
 const SECRET = "app-test-secret";
@@ -63,6 +63,26 @@ describe("GitHub App mode against the stand-in", () => {
     assert.equal(tokenCall.method, "POST");
     assert.equal(tokenCall.token?.split(".").length, 3, "the token request carries the App's JWT");
     assert.ok(!logs.some((e) => JSON.stringify(e).includes("PRIVATE KEY")), "the key is never logged");
+  });
+
+  it("the pending driver acts with the installation a delivery of the run named (the record keeps it)", async () => {
+    const store = new MemoryStore();
+    const config = configFromEnv(appEnv(gh, { DEADLINE_MS: "1000" }));
+    const engine = createRerunner({ config, store, clock, logger: () => {} });
+    gh.rerun("server-error", "ok");
+    const { runId, delivery } = failedRun({ installationId: 11, owner: "octo-org", repo: "pending", repoId: 1103 });
+    const first = await engine.handle(delivery);
+    assert.equal(first.status, 502, first.body.reason);
+    const record = (await store.get(recordKey(1103, runId)))!.record;
+    assert.equal(record.installationId, 11);
+    offset += config.leaseMs + 1000;
+    const driven = await createPendingDriver({ rerunner: engine, store, logger: () => {}, clock }).drive();
+    assert.equal(driven.rerunsMade, 1, JSON.stringify(driven));
+    assert.equal(gh.performed(runId), 1);
+    const posts = gh.calls.filter((c) => c.method === "POST" && c.path.endsWith(`/runs/${runId}/rerun-failed-jobs`));
+    assert.equal(gh.app!.installationOf(posts.at(-1)!.token), 11, "the driver's call carries installation 11's token");
+    offset = 0;
+    gh.rerun("ok");
   });
 
   it("two installations get two tokens, each used for its own repositories", async () => {
