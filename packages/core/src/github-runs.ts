@@ -34,6 +34,8 @@ export interface RunLister {
    * that never need it.
    */
   defaultBranch?(owner: string, repo: string, signal: AbortSignal): Promise<string | null>;
+  /** GitHub App mode: the installation serving the repository, which the swept runs' events act with. */
+  installationOf?(owner: string, repo: string): Promise<number | null>;
 }
 
 /** Below this many requests left in the hour, sweeps pause until the reset: reruns need the rest. */

@@ -1,3 +1,4 @@
+import { createAppRunLister } from "./auth/app-run-lister.js";
 import type { Rerunner } from "./engine.js";
 import { createRunLister, type RunLister } from "./github-runs.js";
 import type { Logger } from "./log.js";
@@ -11,7 +12,7 @@ export interface ReconcilerOptions {
   readonly store: Store;
   readonly sweep: SweepConfig;
   readonly logger: Logger;
-  /** Default: GitHub's list endpoint on Octokit with the rerunner's token and API URL. */
+  /** Default: GitHub's list endpoint on Octokit with the rerunner's token (App: each repository's installation token) and API URL. */
   readonly lister?: RunLister;
   readonly clock?: () => number;
   /** Names this instance in sweep leases. */
@@ -42,7 +43,11 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { rerunner, store, logger } = options;
   const clock = options.clock ?? Date.now;
   const config = rerunner.config;
-  const lister = options.lister ?? createRunLister({ token: config.githubToken, baseUrl: config.githubApiUrl, clock });
+  const lister =
+    options.lister ??
+    (config.githubApp === null
+      ? createRunLister({ token: config.githubToken, baseUrl: config.githubApiUrl, clock })
+      : createAppRunLister({ app: config.githubApp, baseUrl: config.githubApiUrl, clock }));
   const sweeper = createSweeper({ rerunner, store, lister, sweep: options.sweep, logger, clock, ...(options.holder === undefined ? {} : { holder: options.holder }) });
   const pending = createPendingDriver({ rerunner, store, logger, clock, retryMs: Math.max(1000, options.sweep.pendingIntervalMs) });
 

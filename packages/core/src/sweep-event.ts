@@ -17,6 +17,8 @@ export interface ListedRun {
   readonly headBranch: string | null;
   /** `repository.default_branch` when the listing carries it (GitHub's minimal repository usually does not). */
   readonly defaultBranch: string | null;
+  /** GitHub App mode: the installation serving the repository (from the lister). */
+  readonly installationId?: number;
   readonly workflowName: string | null;
   /** `triggering_actor.login`, else `actor.login`: who NO_RETRY_LIST is checked against. */
   readonly actor: string | null;
@@ -79,6 +81,7 @@ export function sweepEvent(run: ListedRun, receivedAt: number, handlerId: string
     attempt: run.attempt,
     headBranch: run.headBranch,
     defaultBranch: run.defaultBranch,
+    ...(run.installationId === undefined ? {} : { installationId: run.installationId }),
     workflowName: run.workflowName,
     sender: run.actor,
     status: "completed",

@@ -117,12 +117,21 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       return lease !== null;
     };
     const leaseLost = (): void => problem(tally, `${name}: sweep lease lost to another instance mid-sweep; it continues there`, false);
-    // Read once per repository and sweep, only when a failed run needs it.
+    // Read once per repository and sweep, only when a failed run needs them.
     let defaultBranch: Promise<string | null> | undefined;
-    const withDefaultBranch = async (run: ListedRun): Promise<ListedRun> => {
-      if (run.defaultBranch !== null || lister.defaultBranch === undefined) return run;
-      defaultBranch ??= lister.defaultBranch(repo.owner, repo.name, signal);
-      return { ...run, defaultBranch: await defaultBranch };
+    let installation: Promise<number | null> | undefined;
+    const completed = async (run: ListedRun): Promise<ListedRun> => {
+      let known = run;
+      if (known.defaultBranch === null && lister.defaultBranch !== undefined) {
+        defaultBranch ??= lister.defaultBranch(repo.owner, repo.name, signal);
+        known = { ...known, defaultBranch: await defaultBranch };
+      }
+      if (lister.installationOf !== undefined) {
+        installation ??= lister.installationOf(repo.owner, repo.name);
+        const id = await installation;
+        if (id !== null) known = { ...known, installationId: id };
+      }
+      return known;
     };
     let firstEtag: string | null = null;
     let recorded = true;
@@ -172,7 +181,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         tally.runsExamined++;
         if (!config.rerunConclusions.has(run.conclusion ?? "")) continue;
         if (!(await keepLease(false))) return leaseLost();
-        const response = await rerunner.handleEvent(sweepEvent(await withDefaultBranch(run), clock(), randomUUID()));
+        const response = await rerunner.handleEvent(sweepEvent(await completed(run), clock(), randomUUID()));
         if (response.status === 201 && response.body.action === "rerun-failed-jobs") tally.rerunsMade++;
         if (response.status === 503) {
           recorded = false;

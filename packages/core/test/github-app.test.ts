@@ -1,7 +1,18 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { configFromEnv, createInstallationTokens, createPendingDriver, createRerunner, MemoryStore, recordKey, type LogEntry, type Rerunner } from "@job-rerunner/core";
+import {
+  configFromEnv,
+  createInstallationTokens,
+  createPendingDriver,
+  createReconciler,
+  createRerunner,
+  MemoryStore,
+  recordKey,
+  sweepConfigFromEnv,
+  type LogEntry,
+  type Rerunner,
+} from "@job-rerunner/core";
 import { startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/core/testing";
 
 const SECRET = "app-test-secret";
@@ -83,6 +94,26 @@ describe("GitHub App mode against the stand-in", () => {
     assert.equal(gh.app!.installationOf(posts.at(-1)!.token), 11, "the driver's call carries installation 11's token");
     offset = 0;
     gh.rerun("ok");
+  });
+
+  it("a sweep lists each repository with its installation's token and re-runs with it; a repository without the App is reported", async () => {
+    const store = new MemoryStore();
+    const config = configFromEnv(appEnv(gh));
+    const engine = createRerunner({ config, store, clock, logger: () => {} });
+    const runId = nextRun++;
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+    gh.addRuns("other-org/swept", [{ id: runId, repoId: 2204, createdAt: minutesAgo(10), updatedAt: minutesAgo(1), conclusion: "failure" }]);
+    gh.addRuns("stranger/elsewhere", []);
+    const sweep = sweepConfigFromEnv({ SWEEP_REPOS: "other-org/swept,stranger/elsewhere" });
+    const summary = await createReconciler({ rerunner: engine, store, sweep, logger: () => {}, clock }).sweep();
+    assert.ok(summary);
+    assert.equal(summary.rerunsMade, 1, summary.problems.join("\n"));
+    const list = gh.calls.find((c) => c.path === "/repos/other-org/swept/actions/runs")!;
+    assert.equal(gh.app!.installationOf(list.token), 22, "listed with installation 22's token");
+    const post = gh.calls.find((c) => c.method === "POST" && c.path.endsWith(`/runs/${runId}/rerun-failed-jobs`))!;
+    assert.equal(gh.app!.installationOf(post.token), 22, "re-run with installation 22's token");
+    assert.ok(summary.problems.some((p) => /stranger\/elsewhere.*not installed/.test(p)), summary.problems.join("\n"));
+    assert.equal((await store.get(recordKey(2204, runId)))?.record.installationId, 22);
   });
 
   it("two installations get two tokens, each used for its own repositories", async () => {

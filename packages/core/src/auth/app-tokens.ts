@@ -25,7 +25,7 @@ const NO_CACHE = { get: (): string => "", set: (): void => {} };
  * the same base URL and Octokit conventions as every other call (GitHub Enterprise Server too).
  * A failure never quotes the key: the message says which installation and what GitHub answered.
  */
-export function createAppTokenIssuer(app: AppCredentials, baseUrl: string): (installationId: number) => Promise<IssuedToken> {
+function appAuth(app: AppCredentials, baseUrl: string) {
   // Unauthenticated: auth-app puts the App's JWT on the token request itself.
   const request = createOctokit({ token: null, baseUrl }).request.defaults({
     request: { fetch: (url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS) }) },
@@ -37,6 +37,31 @@ export function createAppTokenIssuer(app: AppCredentials, baseUrl: string): (ins
     cache: NO_CACHE,
     log: { warn: () => {} },
   });
+  return { auth, request };
+}
+
+/**
+ * Which installation of the App serves a repository (`GET /repos/{owner}/{repo}/installation`,
+ * as the App): what a sweep needs, having no delivery to name it. Null when the App is not
+ * installed there; throws InstallationTokenError (never quoting the key) when GitHub fails.
+ */
+export function createInstallationFinder(app: AppCredentials, baseUrl: string): (owner: string, repo: string) => Promise<number | null> {
+  const { auth, request } = appAuth(app, baseUrl);
+  return async (owner, repo) => {
+    try {
+      const { token } = await auth({ type: "app" });
+      const { data } = await request("GET /repos/{owner}/{repo}/installation", { owner, repo, headers: { authorization: `bearer ${token}` } });
+      return typeof data.id === "number" ? data.id : null;
+    } catch (error) {
+      const { status, message } = describe(error);
+      if (status === 404) return null;
+      throw new InstallationTokenError(`could not find the App's installation for ${owner}/${repo} (${status === null ? message : `${status}: ${message}`})`);
+    }
+  };
+}
+
+export function createAppTokenIssuer(app: AppCredentials, baseUrl: string): (installationId: number) => Promise<IssuedToken> {
+  const { auth } = appAuth(app, baseUrl);
   return async (installationId) => {
     try {
       const issued = await auth({ type: "installation", installationId, refresh: true });

@@ -31,6 +31,7 @@ export interface AppAuthority {
 }
 
 const TOKEN_PATH = /^\/app\/installations\/(\d+)\/access_tokens$/;
+const REPO_INSTALLATION_PATH = /^\/repos\/([^/]+)\/([^/]+)\/installation$/;
 const REPO_PATH = /^\/repos\/([^/]+)\//;
 
 function base64urlJson(part: string): Record<string, unknown> | null {
@@ -100,6 +101,17 @@ export function createAppAuthority(options: FakeAppOptions): AppAuthority {
             });
           }
         }
+        return true;
+      }
+      const repoInstallation = REPO_INSTALLATION_PATH.exec(path);
+      if (repoInstallation !== null && method === "GET") {
+        // `GET /repos/{owner}/{repo}/installation`, authenticated as the App (its JWT).
+        const problem = jwtProblem(token, options);
+        const owner = decodeURIComponent(repoInstallation[1]!).toLowerCase();
+        const found = Object.entries(options.installations ?? {}).find(([, account]) => account.toLowerCase() === owner);
+        if (problem !== null) answer(401, { message: problem, documentation_url: "https://docs.github.com/rest" });
+        else if (found === undefined) answer(404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app" });
+        else answer(200, { id: Number(found[0]), account: { login: found[1] }, app_id: options.id });
         return true;
       }
       const grant = token === null ? undefined : issued.get(token);
