@@ -13,20 +13,37 @@ function fail(message: string): never {
 }
 
 const USAGE = `Usage: job-rerunner [--help | --version]
+       job-rerunner sweep      one pass over pending reruns and SWEEP_REPOS, then exit (cron)
 
 Runs the job-rerunner webhook server: POST / takes GitHub's workflow_job and workflow_run
 deliveries and re-runs the failed jobs of a finished run, once per attempt.
-GET / answers a health text, GET /healthz and GET /readyz answer one line of JSON.
+GET / answers a health text; GET /healthz and GET /readyz one line of JSON; GET /metrics
+Prometheus text (METRICS=false: off); GET /status the status page (when STATUS_TOKEN is set).
 
-Configured by environment variables (see the README for all of them):
-  GITHUB_SIGN_KEY   the webhook secret (required)
-  GITHUB_TOKEN      token allowed to re-run jobs (required unless DRY_RUN=true)
-  DRY_RUN           true: decide and record, call nothing on GitHub
-  REPO_BRANCHES     branches to re-run (default: the repository's default branch)
-  RUN_ATTEMPTS      total attempts per run, the first included (default 4)
-  PORT, HOST        where to listen (default 5000 on every interface)
-  STORE             sqlite:PATH (default sqlite:./data/job-rerunner.sqlite) or memory
-  LOG_LEVEL         debug, info, warn or error (default info)
+Configured by environment variables (the README's configuration table has each with an example):
+ Webhook and credentials
+  GITHUB_SIGN_KEY             the webhook secret (required); GITHUB_SIGN_KEY_PREVIOUS during a rotation
+  GITHUB_TOKEN                token allowed to re-run jobs (required unless a GitHub App or DRY_RUN)
+  GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE
+                              act as a GitHub App with each delivery's installation token
+  ALLOWED_OWNERS              owners served (default all); REPO_CONFIG, REPO_CONFIG_TTL_S: .github/job-rerunner.yml
+  GITHUB_API_URL              GitHub Enterprise Server: https://HOST/api/v3
+  DRY_RUN                     true: decide and record, call nothing on GitHub
+ What is re-run
+  REPO_BRANCHES               branches to re-run (default: the repository's default branch)
+  RUN_ATTEMPTS                total attempts per run, the first included (default 4, at most 51)
+  NO_RETRY_LIST, RERUN_CONCLUSIONS, RERUN_WORKFLOWS
+  RERUN_WHEN                  failure (default) or transient: only lost runners, network blips...
+  RERUN_PATTERNS, NO_RERUN_PATTERNS, NO_RERUN_STEPS, MAX_FAILED_JOBS, LOG_TAIL_BYTES, RERUN_UNKNOWN
+ Never losing a rerun
+  SWEEP_REPOS, SWEEP_INTERVAL_S, SWEEP_LOOKBACK_H, PENDING_INTERVAL_S
+ Seeing what it does
+  METRICS, NOTIFY_URL, NOTIFY_ON, STATUS_TOKEN
+ Running
+  PORT, HOST                  where to listen (default 5000 on every interface)
+  STORE                       sqlite:PATH (default sqlite:./data/job-rerunner.sqlite), memory,
+                              or postgres://USER:PASSWORD@HOST:PORT/DB (several instances)
+  LOG_LEVEL, RECORD_TTL_DAYS, DEADLINE_MS
 
 Example:
   GITHUB_SIGN_KEY=your-webhook-secret DRY_RUN=true npx job-rerunner
@@ -111,5 +128,6 @@ async function sweep(): Promise<void> {
   process.exitCode = code;
 }
 
-if (process.argv[2] === "sweep") void sweep();
+// --help wins over everything, so `job-rerunner sweep --help` never sweeps.
+if (process.argv[2] === "sweep" && !process.argv.includes("--help") && !process.argv.includes("-h")) void sweep();
 else void main();

@@ -214,12 +214,13 @@ export async function startServer(env: Env = process.env, options: ServerOptions
         server.closeIdleConnections();
         for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
       });
-      if (working.size > 0) {
+      // The loops first: a pass finishing now may still start work (a notification) kept below.
+      await loopsStopped;
+      while (working.size > 0) {
         logger({ level: "info", msg: "shutting down: waiting for deliveries still being processed", count: working.size });
         // Bounded: the engine answers every delivery within its deadline, whatever GitHub or the store do.
-        await Promise.allSettled(working);
+        await Promise.allSettled([...working]);
       }
-      await loopsStopped;
       await store.close?.();
       logger({ level: "info", msg: "stopped" });
     })();

@@ -5,12 +5,13 @@ import {
   createRerunner,
   formatSweepSummary,
   jsonLogger,
+  notifierFromEnv,
   sweepConfigFromEnv,
   type Env,
   type ReconcileResult,
 } from "@job-rerunner/core";
 import { logLevelFromEnv } from "./server.js";
-import { storeFromSpec } from "./store-from-spec.js";
+import { openStore } from "./store-from-spec.js";
 
 export interface SweepCommandIo {
   /** Log lines and the summary. */
@@ -43,12 +44,16 @@ export function formatResult(result: ReconcileResult): string {
 export async function runSweepCommand(env: Env, io: SweepCommandIo): Promise<number> {
   let opened;
   let reconciler;
+  let config;
   try {
-    const config = configFromEnv(env);
+    config = configFromEnv(env);
     const sweep = sweepConfigFromEnv(env);
     const logger = jsonLogger({ level: logLevelFromEnv(env), write: (line) => io.out(line + "\n") });
-    opened = storeFromSpec(config.store);
-    const rerunner = createRerunner({ config, store: opened.store, logger });
+    // Opened now (PostgreSQL: connected), so a store that cannot be reached is a clear exit 1.
+    opened = await openStore(config.store);
+    const notifier = notifierFromEnv(env);
+    // A run only the sweep finds still gets its give-up message.
+    const rerunner = createRerunner({ config, store: opened.store, logger, ...(notifier === undefined ? {} : { notifier }) });
     reconciler = createReconciler({ rerunner, store: opened.store, sweep, logger });
   } catch (error) {
     await opened?.store.close?.();
@@ -65,7 +70,7 @@ export async function runSweepCommand(env: Env, io: SweepCommandIo): Promise<num
       return 2;
     }
     if (sweep?.unauthorized === true) {
-      io.err(`GitHub rejected GITHUB_TOKEN (401): check the token`);
+      io.err(config.githubApp === null ? "GitHub rejected GITHUB_TOKEN (401): check the token" : "GitHub rejected the App's installation token (401): check GITHUB_APP_ID and the key");
       return 1;
     }
     return 0;

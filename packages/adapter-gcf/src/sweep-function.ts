@@ -5,6 +5,8 @@ import {
   createReconciler,
   createRerunner,
   formatSweepSummary,
+  logObserver,
+  notifierFromEnv,
   parseLogLevel,
   sweepConfigFromEnv,
   type Env,
@@ -49,7 +51,17 @@ export function createSweepFunction(options: SweepFunctionOptions = {}): HttpFun
       const sweep = sweepConfigFromEnv(env);
       const store = options.store ?? storeFromSpec(config.store, env).store;
       const clock = options.clock === undefined ? {} : { clock: options.clock };
-      const rerunner = createRerunner({ config, store, logger, ...(options.github === undefined ? {} : { github: options.github }), ...clock });
+      // A run only the sweep finds still gets its give-up message and its metric lines.
+      const notifier = notifierFromEnv(env);
+      const rerunner = createRerunner({
+        config,
+        store,
+        logger,
+        observer: logObserver(logger),
+        ...(notifier === undefined ? {} : { notifier }),
+        ...(options.github === undefined ? {} : { github: options.github }),
+        ...clock,
+      });
       const lister = options.lister === undefined ? {} : { lister: options.lister };
       return { kind: "ready", reconciler: createReconciler({ rerunner, store, sweep, logger, ...lister, ...clock }) };
     } catch (error) {

@@ -173,14 +173,14 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
       return answer(503, `the store could not be updated (${message}); redeliver it from GitHub: nothing is lost and no rerun is made twice`);
     }
     if (decision.action.type === "none") {
-      await visibility.decided(event, decision, deadline);
+      await visibility.decided(event, decision, scope.config, deadline);
       return answer(decision.status, decision.reason, decision.answerAction);
     }
     const action = decision.action;
     const outcome = await executeRerun(scope.github, action, deadline, { config: scope.config, clock, dryRun });
     try {
       const settled = await recordOutcome(key, action, outcome, event, deadline);
-      await visibility.settled(event, outcome, settled, action.attempt, deadline);
+      await visibility.settled(event, outcome, settled, action.attempt, scope.config, deadline);
       return answer(settled.status, settled.reason, action.type);
     } catch (error) {
       const settledAnyway = settle(decision.record as RunRecord, action, outcome, event, clock());

@@ -96,7 +96,7 @@ export const SETTINGS = {
   }),
   rerun_when: setting({
     expect: 'must be "failure" or "transient"',
-    schema: z.enum(["failure", "transient"]),
+    schema: z.string().trim().toLowerCase().pipe(z.enum(["failure", "transient"])),
     toConfig: (when, current) => ({ policy: { ...current.policy, when } }),
   }),
   rerun_patterns: setting({

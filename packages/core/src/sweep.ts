@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Rerunner } from "./engine.js";
 import type { RunLister } from "./github-runs.js";
 import type { Logger } from "./log.js";
+import { KNOWN_CONCLUSIONS } from "./settings.js";
 import type { Store } from "./store.js";
 import type { SweepConfig, SweepRepo } from "./sweep-config.js";
 import { readListedRun, sweepEvent, type ListedRun } from "./sweep-event.js";
@@ -19,6 +20,7 @@ const MAX_AGE_MS = 30 * 86_400_000;
 const CREATED_STEP_MS = 3_600_000;
 /** Our clock and GitHub's may differ: runs finishing this close before `since` are examined again (the memo answers them). */
 const CLOCK_SKEW_MS = 120_000;
+const FAILED_CONCLUSIONS: ReadonlySet<string> = new Set(KNOWN_CONCLUSIONS);
 /** GitHub's maximum page size. */
 const PER_PAGE = 100;
 /** A repository's sweep lease, renewed after every page and every half of it while runs are fed. */
@@ -90,7 +92,6 @@ export function createSweeper(options: SweeperOptions): Sweeper {
   const { rerunner, store, lister, logger } = options;
   const clock = options.clock ?? Date.now;
   const holder = options.holder ?? randomUUID();
-  const config = rerunner.config;
   let pausedUntil = 0;
 
   function problem(tally: Tally, line: string, isError = true): void {
@@ -179,7 +180,8 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         }
         if (run.status !== "completed" || run.updatedAt < since - CLOCK_SKEW_MS) continue;
         tally.runsExamined++;
-        if (!config.rerunConclusions.has(run.conclusion ?? "")) continue;
+        // Any conclusion a repository's file may count as failed: the engine decides per repository.
+        if (!FAILED_CONCLUSIONS.has(run.conclusion ?? "")) continue;
         if (!(await keepLease(false))) return leaseLost();
         const response = await rerunner.handleEvent(sweepEvent(await completed(run), clock(), randomUUID()));
         if (response.status === 201 && response.body.action === "rerun-failed-jobs") tally.rerunsMade++;

@@ -36,6 +36,8 @@ interface Finding {
   readonly jobs: readonly JobEntry[];
   /** Recorded at most once per attempt and verdict (a claim in the store comes first). */
   readonly once: boolean;
+  /** A rerun metric to count once the claim is won (so a verdict seen again is not counted again). */
+  readonly metric?: RerunMetricOutcome;
 }
 
 const NOTIFY_KIND: Partial<Record<Verdict, NotifyKind>> = { "gave-up": "give-up", refused: "give-up", rerun: "rerun" };
@@ -99,8 +101,10 @@ export function notificationText(kind: NotifyKind, entry: HistoryEntry, failedJo
  * delivery's deadline.
  */
 export function createVisibility(options: VisibilityOptions) {
-  const { config, store, clock, observe, logger, notifier } = options;
-  const web = webUrl(config.githubApiUrl);
+  // The server's configuration only says where GitHub is and how long records live; what was
+  // selected, failed or allowed is the event's own configuration (a repository's file).
+  const { config: server, store, clock, observe, logger, notifier } = options;
+  const web = webUrl(server.githubApiUrl);
 
   async function claim(key: string, value: JsonValue, expiresAt: number): Promise<boolean> {
     const won = await store.putDoc(key, value, undefined, expiresAt);
@@ -129,16 +133,26 @@ export function createVisibility(options: VisibilityOptions) {
     else await sending(Math.max(0, deadline - clock() - 100));
   }
 
-  async function recordFinding(event: RunEvent, facts: Pick<RunRecord, "repo" | "runId" | "workflowName" | "headBranch">, finding: Finding, deadline: number): Promise<void> {
+  async function recordFinding(
+    event: RunEvent,
+    facts: Pick<RunRecord, "repo" | "runId" | "workflowName" | "headBranch">,
+    finding: Finding,
+    config: Config,
+    deadline: number,
+  ): Promise<void> {
     const now = clock();
-    const expiresAt = now + config.recordTtlMs;
+    const expiresAt = now + server.recordTtlMs;
     const key = recordKey(facts.repo.id, facts.runId);
-    if (finding.once && !(await claim(`seen-${key}-a${finding.attempt}-${finding.verdict}`, { at: now, delivery: event.deliveryId }, expiresAt))) {
+    // Claimed per notification kind where there is one: a refusal for good seen again later as
+    // "gave up" is the same give-up, sent once.
+    const claimed = NOTIFY_KIND[finding.verdict] ?? finding.verdict;
+    if (finding.once && !(await claim(`seen-${key}-a${finding.attempt}-${claimed}`, { at: now, delivery: event.deliveryId }, expiresAt))) {
       // Another delivery (or instance) recorded this verdict first: it also notifies.
       const kind = NOTIFY_KIND[finding.verdict];
       if (kind !== undefined && notifier?.on.has(kind) === true) observe({ type: "notification", kind, outcome: "duplicate" });
       return;
     }
+    if (finding.metric !== undefined) observe({ type: "rerun", outcome: finding.metric });
     const entry: HistoryEntry = {
       at: now,
       repo: facts.repo,
@@ -173,14 +187,14 @@ export function createVisibility(options: VisibilityOptions) {
   }
 
   /** The final attempt, which the machine does not track: watched apart, for its verdict. */
-  async function watchFinal(event: RunEvent, deadline: number): Promise<void> {
+  async function watchFinal(event: RunEvent, config: Config, deadline: number): Promise<void> {
     const key = finalAttemptKey(recordKey(event.repo.id, event.runId), event.attempt);
     for (let round = 0; round < 16; round++) {
       const current = await store.getDoc(key);
       const prior = readFinalAttempt(current?.value);
       const { next, decided } = foldFinalAttempt(prior, event, config);
       if (prior !== undefined && JSON.stringify(next) === JSON.stringify(prior)) return;
-      const written = await store.putDoc(key, next as unknown as JsonValue, current?.version, clock() + config.recordTtlMs);
+      const written = await store.putDoc(key, next as unknown as JsonValue, current?.version, clock() + server.recordTtlMs);
       if (!written) {
         observe({ type: "store-conflict", operation: "claim" });
         continue;
@@ -191,7 +205,7 @@ export function createVisibility(options: VisibilityOptions) {
       const reason = failed
         ? `run attempt ${event.attempt} failed and RUN_ATTEMPTS=${config.runAttempts} allows no further rerun`
         : `run attempt ${event.attempt} passed`;
-      await recordFinding(event, facts, { verdict: failed ? "gave-up" : "passed", attempt: event.attempt, status: 204, reason, jobs: Object.values(next.jobs), once: true }, deadline);
+      await recordFinding(event, facts, { verdict: failed ? "gave-up" : "passed", attempt: event.attempt, status: 204, reason, jobs: Object.values(next.jobs), once: true }, config, deadline);
       return;
     }
   }
@@ -201,39 +215,38 @@ export function createVisibility(options: VisibilityOptions) {
     return record.runCompleted || (jobs.length > 0 && jobs.every((j) => j.status === "completed"));
   }
 
-  function failedAttempt(record: RunRecord): boolean {
+  function failedAttempt(record: RunRecord, config: Config): boolean {
     return record.runCompleted ? config.rerunConclusions.has(record.runConclusion ?? "") : record.failureSeen;
   }
 
   /** What a no-action decision says about its attempt, if anything worth recording. */
-  function findingOf(decision: Decision, record: RunRecord): Finding | undefined {
+  function findingOf(decision: Decision, record: RunRecord, config: Config): Finding | undefined {
     const base = { attempt: record.attempt, status: decision.status, reason: decision.reason, jobs: Object.values(record.jobs), once: true };
     // GitHub refused the rerun for good earlier (a `refused` rerun state): later events say so again.
-    if (record.rerun.state === "refused") return { ...base, verdict: "gave-up" };
+    if (record.rerun.state === "refused") return { ...base, verdict: "gave-up", metric: "refused" };
     if (decision.status !== 200 || record.rerun.state !== "none" || !finished(record)) return undefined;
-    if (!failedAttempt(record)) return { ...base, verdict: "passed" };
+    if (!failedAttempt(record, config)) return { ...base, verdict: "passed" };
     // Failed on a selected branch and still not re-run: the rerun policy judged it genuine (or
     // too widespread), which is giving up; a branch not selected is only "not re-run".
     const selected = branchRefusal(config.branches, record.headBranch, record.defaultBranch ?? null) === null;
-    return { ...base, verdict: selected ? "gave-up" : "not-rerun" };
+    return selected ? { ...base, verdict: "gave-up", metric: "refused" } : { ...base, verdict: "not-rerun" };
   }
 
   return {
     /** After decide and compare-and-set, for a decision with no rerun to make. */
-    async decided(event: RunEvent, decision: Decision, deadline: number): Promise<void> {
+    async decided(event: RunEvent, decision: Decision, config: Config, deadline: number): Promise<void> {
       if (!decision.changed) {
-        if (decision.status === 204 && isFinalAttemptEvent(event, config)) await bounded("final attempt", event, deadline, () => watchFinal(event, deadline));
+        if (decision.status === 204 && isFinalAttemptEvent(event, config)) await bounded("final attempt", event, deadline, () => watchFinal(event, config, deadline));
         return;
       }
       const record = decision.record;
       if (record === undefined) return;
-      const finding = findingOf(decision, record);
+      const finding = findingOf(decision, record, config);
       if (finding === undefined) return;
-      if (finding.verdict === "gave-up") observe({ type: "rerun", outcome: "refused" });
-      await bounded("decision history", event, deadline, () => recordFinding(event, record, finding, deadline));
+      await bounded("decision history", event, deadline, () => recordFinding(event, record, finding, config, deadline));
     },
     /** After a rerun call's outcome was recorded. */
-    async settled(event: RunEvent, outcome: RerunOutcome, settlement: Settlement, attempt: number, deadline: number): Promise<void> {
+    async settled(event: RunEvent, outcome: RerunOutcome, settlement: Settlement, attempt: number, config: Config, deadline: number): Promise<void> {
       observe({ type: "rerun", outcome: RERUN_OUTCOME[outcome.kind] });
       // Only a refusal for good gives up; a refusal that may pass later (a bad token) stays pending.
       const verdict: Verdict = outcome.kind === "accepted" || outcome.kind === "already-done" ? "rerun" : outcome.kind === "rejected" ? "refused" : "pending";
@@ -246,7 +259,7 @@ export function createVisibility(options: VisibilityOptions) {
         jobs: record.attempt === attempt ? Object.values(record.jobs) : [],
         once: verdict !== "pending",
       };
-      await bounded("rerun history", event, deadline, () => recordFinding(event, record, finding, deadline));
+      await bounded("rerun history", event, deadline, () => recordFinding(event, record, finding, config, deadline));
     },
   };
 }

@@ -21,8 +21,12 @@ export function createAppRunLister(options: { readonly app: AppCredentials; read
     if (found === undefined) {
       found = find(owner, repo);
       installations.set(key, found);
-      // A failed look-up is asked again at the next sweep, not remembered.
-      found.catch(() => installations.delete(key));
+      // Only an installation is remembered: "not installed" and a failed look-up are asked again
+      // at the next sweep, so a repository that installs the App later is swept without a restart.
+      found.then(
+        (id) => void (id === null && installations.delete(key)),
+        () => void installations.delete(key),
+      );
     }
     return found;
   };
