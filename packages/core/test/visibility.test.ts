@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { configFromEnv, createRerunner, flakyJobs, logObserver, MemoryStore, notifierFromEnv, webUrl, type HistoryEntry, type LogEntry, type Observation } from "@job-rerunner/core";
-import { sampleHistoryEntry, signedDelivery, startFakeNotifyEndpoint, workflowJobPayload, workflowRunPayload } from "@job-rerunner/core/testing";
+import { sampleHistoryEntry, signedDelivery, startFakeGitHub, startFakeNotifyEndpoint, workflowJobPayload, workflowRunPayload } from "@job-rerunner/core/testing";
 import { foldFinalAttempt } from "../src/final-attempt.js";
 
 const DAY = 86_400_000;
@@ -116,6 +116,35 @@ describe("engine with visibility", () => {
       assert.equal(observed.filter((o) => o.type === "notification" && o.outcome === "sent").length, 2);
     } finally {
       await endpoint.close();
+    }
+  });
+
+  it("a rerun GitHub refuses for good is one give-up, however many of the run's events follow", async () => {
+    const endpoint = await startFakeNotifyEndpoint("ok");
+    const gh = await startFakeGitHub();
+    try {
+      gh.rerun("forbidden");
+      const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: "ghp_refused", GITHUB_API_URL: gh.url });
+      const observed: Observation[] = [];
+      const notifier = notifierFromEnv({ NOTIFY_URL: endpoint.url });
+      assert.ok(notifier);
+      const engine = createRerunner({ config, store: new MemoryStore(), logger: () => {}, observer: (o) => observed.push(o), notifier });
+      const run = { runId: 78, branch: "master" };
+      const send = (d: ReturnType<typeof signedDelivery>) => engine.handle({ headers: d.headers, rawBody: d.rawBody });
+      const failed = signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, jobId: 1, jobName: "e2e", action: "completed", conclusion: "failure" }));
+      await send(signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, jobId: 1, jobName: "e2e", action: "queued" })));
+      assert.equal((await send(failed)).status, 502);
+      const completed = signedDelivery(SECRET, "workflow_run", workflowRunPayload({ ...run, action: "completed", conclusion: "failure" }));
+      assert.equal((await send(completed)).status, 200);
+      assert.equal((await send(completed)).status, 200);
+      await send(failed);
+      assert.equal(gh.rerunCalls(78), 1, "never POSTed again");
+      assert.equal(endpoint.received.length, 1, endpoint.texts().join("\n"));
+      assert.match(endpoint.texts()[0]!, /gave up/);
+      assert.equal(observed.filter((o) => o.type === "rerun" && o.outcome === "refused").length, 1, "counted once");
+    } finally {
+      await endpoint.close();
+      await gh.close();
     }
   });
 
