@@ -183,8 +183,9 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   logger({ level: "info", msg: "listening", port, host: host ?? "(all interfaces)", pid: process.pid, store: description, dryRun: config.dryRun, githubApiUrl: config.githubApiUrl });
   // A bad token is reported now rather than on the first failed run; never holds up the start.
   const credentialCheck = new AbortController();
-  if (!config.dryRun && config.githubApp === null && options.github === undefined && options.checkCredentials !== false) {
-    void warnAboutCredentials({ token: config.githubToken, baseUrl: config.githubApiUrl }, logger, { signal: credentialCheck.signal });
+  if (!config.dryRun && options.github === undefined && options.checkCredentials !== false) {
+    const credentials = config.githubApp === null ? { token: config.githubToken, baseUrl: config.githubApiUrl } : { app: config.githubApp, baseUrl: config.githubApiUrl };
+    void warnAboutCredentials(credentials, logger, { signal: credentialCheck.signal });
   }
   const reconciler = createReconciler({ rerunner: engine, store, sweep, logger, ...(options.lister === undefined ? {} : { lister: options.lister }) });
   const loops = startReconcileLoops(reconciler, logger, observer);

@@ -1,3 +1,4 @@
+import { createAppJwtSource, type AppCredentials } from "./auth/app-tokens.js";
 import type { Logger } from "./log.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
 import { describe } from "./github.js";
@@ -45,23 +46,39 @@ export async function checkCredentials(options: OctokitOptions, signal: AbortSig
   }
 }
 
+/** What to check: a token (GET /rate_limit), or a GitHub App (GET /app with its JWT). */
+export type Credentials = OctokitOptions | { readonly app: AppCredentials; readonly baseUrl: string };
+
+/** Asks GitHub once whether the App's JWT is accepted (GET /app): a wrong id or key shows here. Never throws. */
+export async function checkAppCredentials(app: AppCredentials, baseUrl: string, signal: AbortSignal): Promise<CredentialCheck> {
+  const octokit = createOctokit({ token: createAppJwtSource(app, baseUrl), baseUrl });
+  try {
+    await octokit.request("GET /app", { request: { signal } });
+    return { kind: "ok" };
+  } catch (error) {
+    const { status, message } = describe(error);
+    if (status === null || status >= 500) return { kind: "unreachable", message: status === null ? message : `${status}: ${message}` };
+    return { kind: "problem", message: `the GitHub App ${app.appId} was refused by GitHub (${status}: ${message}): check GITHUB_APP_ID and the private key` };
+  }
+}
+
 /**
  * The check at start: logs a warning naming the problem, or that GitHub could not be asked.
  * Never refuses to start (GitHub may be down for a minute; deliveries will say what went wrong).
  */
 export async function warnAboutCredentials(
-  options: OctokitOptions,
+  options: Credentials,
   logger: Logger,
   control: { readonly timeoutMs?: number; readonly signal?: AbortSignal } = {},
 ): Promise<CredentialCheck> {
   const timeout = AbortSignal.timeout(control.timeoutMs ?? 10_000);
   const signal = control.signal === undefined ? timeout : AbortSignal.any([timeout, control.signal]);
-  const result = await checkCredentials(options, signal);
+  const result = "app" in options ? await checkAppCredentials(options.app, options.baseUrl, signal) : await checkCredentials(options, signal);
   // Stopped before GitHub answered: nothing worth saying.
   if (control.signal?.aborted === true) return result;
   const entry =
     result.kind === "ok"
-      ? { level: "debug" as const, msg: "GITHUB_TOKEN accepted by GitHub" }
+      ? { level: "debug" as const, msg: "app" in options ? "GitHub App accepted by GitHub" : "GITHUB_TOKEN accepted by GitHub" }
       : result.kind === "problem"
         ? { level: "warn" as const, msg: `credential check: ${result.message}` }
         : { level: "warn" as const, msg: `credential check: could not reach GitHub at ${options.baseUrl} (${result.message}); starting anyway` };

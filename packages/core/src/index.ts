@@ -83,7 +83,7 @@ export { judgeAttempt, describeJob, type AttemptVerdict, type FailedJob } from "
 export type { JobFacts, StepFact, Fetched, JobClass, JobClassName, EventFacts } from "./policy/facts.js";
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";
 export { liveness, readiness, READINESS_KEY, READINESS_TIMEOUT_MS, type HealthAnswer } from "./health.js";
-export { checkCredentials, credentialProblem, warnAboutCredentials, type CredentialCheck } from "./credentials.js";
+export { checkAppCredentials, checkCredentials, credentialProblem, warnAboutCredentials, type CredentialCheck, type Credentials } from "./credentials.js";
 export { sweepConfigFromEnv, SWEEP_DEFAULTS, type SweepConfig, type SweepRepo } from "./sweep-config.js";
 export { createRunLister, slowDownUntil, hasNextLink, RATE_LIMIT_RESERVE, type RunLister, type RunsPageRequest, type RunsPageResult } from "./github-runs.js";
 export { readListedRun, sweepEvent, type ListedRun, type SkippedRun } from "./sweep-event.js";

@@ -10,6 +10,7 @@ import {
   MemoryStore,
   recordKey,
   sweepConfigFromEnv,
+  warnAboutCredentials,
   type LogEntry,
   type Rerunner,
 } from "@job-rerunner/core";
@@ -114,6 +115,19 @@ describe("GitHub App mode against the stand-in", () => {
     assert.equal(gh.app!.installationOf(post.token), 22, "re-run with installation 22's token");
     assert.ok(summary.problems.some((p) => /stranger\/elsewhere.*not installed/.test(p)), summary.problems.join("\n"));
     assert.equal((await store.get(recordKey(2204, runId)))?.record.installationId, 22);
+  });
+
+  it("the start-up check asks GET /app as the App: quiet with the right key, a warning naming the App with a wrong one", async () => {
+    const good: LogEntry[] = [];
+    const ok = await warnAboutCredentials({ app: { appId: String(APP_ID), privateKey: keys.privateKey }, baseUrl: gh.url }, (e) => good.push(e));
+    assert.equal(ok.kind, "ok");
+    assert.ok(!good.some((e) => e.level === "warn"));
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const bad: LogEntry[] = [];
+    const refused = await warnAboutCredentials({ app: { appId: String(APP_ID), privateKey: other.privateKey }, baseUrl: gh.url }, (e) => bad.push(e));
+    assert.equal(refused.kind, "problem");
+    assert.match(String(bad[0]?.msg), new RegExp(`GitHub App ${APP_ID} was refused by GitHub \\(401`));
+    assert.ok(!JSON.stringify(bad).includes("PRIVATE KEY"), "the key is never logged");
   });
 
   it("two installations get two tokens, each used for its own repositories", async () => {

@@ -60,6 +60,12 @@ export function createInstallationFinder(app: AppCredentials, baseUrl: string): 
   };
 }
 
+/** The App's own JWT (signed by auth-app, renewed by it), for calls made as the App itself. */
+export function createAppJwtSource(app: AppCredentials, baseUrl: string): () => Promise<string> {
+  const { auth } = appAuth(app, baseUrl);
+  return async () => (await auth({ type: "app" })).token;
+}
+
 export function createAppTokenIssuer(app: AppCredentials, baseUrl: string): (installationId: number) => Promise<IssuedToken> {
   const { auth } = appAuth(app, baseUrl);
   return async (installationId) => {

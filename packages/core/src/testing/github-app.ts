@@ -103,6 +103,13 @@ export function createAppAuthority(options: FakeAppOptions): AppAuthority {
         }
         return true;
       }
+      if (path === "/app" && method === "GET") {
+        // `GET /app`, as the App: what the credential check at start asks.
+        const problem = jwtProblem(token, options);
+        if (problem !== null) answer(401, { message: problem, documentation_url: "https://docs.github.com/rest" });
+        else answer(200, { id: options.id, slug: "job-rerunner-test", name: "job-rerunner (test)" });
+        return true;
+      }
       const repoInstallation = REPO_INSTALLATION_PATH.exec(path);
       if (repoInstallation !== null && method === "GET") {
         // `GET /repos/{owner}/{repo}/installation`, authenticated as the App (its JWT).
