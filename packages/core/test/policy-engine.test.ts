@@ -332,6 +332,21 @@ describe("rerun policy: the engine over HTTP against the stand-in GitHub", () =>
     assert.deepEqual(gh.factCalls(), []);
   });
 
+  it("MAX_FAILED_JOBS when the job webhooks were lost (the sweep's path): the attempt's jobs are listed once, no log is read", async () => {
+    const r = rerunner({ MAX_FAILED_JOBS: "1" });
+    const runId = nextRun++;
+    gh.attemptJobs(runId, 1, [
+      { id: nextJob++, name: "a", status: "completed", conclusion: "failure", steps: TESTS_FAILED },
+      { id: nextJob++, name: "b", status: "completed", conclusion: "failure", steps: TESTS_FAILED },
+    ]);
+    const answer = await r.handle(runCompleted(runId));
+    assert.equal(answer.status, 200, answer.body.reason);
+    assert.match(answer.body.reason, /2 jobs failed, more than MAX_FAILED_JOBS=1/);
+    assert.equal(gh.rerunCalls(runId), 0);
+    const calls = gh.factCalls().filter((c) => c.path.includes(`/runs/${runId}/`));
+    assert.deepEqual(calls.map((c) => c.path.endsWith("/attempts/1/jobs")), [true], "one listing, no annotation or log");
+  });
+
   it("422 and 404 from the rerun call are refusals for good: never POSTed again, later events answer 200", async () => {
     for (const behaviour of ["unprocessable", "not-found"] as const) {
       gh.rerun(behaviour);

@@ -129,9 +129,10 @@ describe("decide under the rerun policy: properties", () => {
           .map((spec, i) => ({ spec, i }))
           .filter(({ spec }) => spec.conclusion === "failure")
           .map(({ spec, i }) => ({ name: `job ${i + 1}`, verdict: classifyJob(factsOf(i + 1, spec), config.policy) }));
-        const classified = config.policy.when === "transient" || env.NO_RERUN_PATTERNS !== "" || env.NO_RERUN_STEPS !== "";
         // The rule, written out independently of judgeAttempt (issue 11).
         const max = Number(env.MAX_FAILED_JOBS);
+        // MAX_FAILED_JOBS needs the failed jobs known too, so they are classified under it as well.
+        const classified = config.policy.when === "transient" || env.NO_RERUN_PATTERNS !== "" || env.NO_RERUN_STEPS !== "" || max > 0;
         const counts = (v: (typeof failed)[number]["verdict"]): boolean =>
           v.vetoed === undefined &&
           (env.RERUN_WHEN === "failure" || v.class.startsWith("transient:") || (v.class === "unknown" && env.RERUN_UNKNOWN === "true"));

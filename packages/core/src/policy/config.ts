@@ -107,10 +107,12 @@ export function compilePolicy(raw: RawPolicy = {}): RerunPolicy {
 
 /** Whether failed jobs are classified at all (under the default policy nothing is). */
 export function classifies(policy: RerunPolicy): boolean {
+  // MAX_FAILED_JOBS needs the failed jobs known too: listed when their webhooks were lost (no log read).
   return (
     policy.when === "transient" ||
     policy.noRerunPatterns.length > 0 ||
-    policy.noRerunStepMatchers.length > 0
+    policy.noRerunStepMatchers.length > 0 ||
+    policy.maxFailedJobs > 0
   );
 }
 
