@@ -42,6 +42,11 @@ export interface RunLister {
 export const RATE_LIMIT_RESERVE = 100;
 /** A 429 or used-up limit with no Retry-After or reset header: wait this long. */
 const DEFAULT_RETRY_MS = 60_000;
+/**
+ * One list or repository read gets this long: a GitHub that never answers must not hold the
+ * one-at-a-time sweep past its lease (nor a cron run or Cloud Scheduler's deadline).
+ */
+export const LIST_REQUEST_TIMEOUT_MS = 10_000;
 
 type Headers = Record<string, string | number | undefined>;
 
@@ -71,11 +76,14 @@ export function hasNextLink(link: string | undefined): boolean {
 }
 
 /** `GET /repos/{owner}/{repo}/actions/runs?status=completed&created=...` on Octokit, conditional on the last ETag. */
-export function createRunLister(options: OctokitOptions & { readonly clock?: () => number }): RunLister {
+export function createRunLister(options: OctokitOptions & { readonly clock?: () => number; readonly requestTimeoutMs?: number }): RunLister {
   const octokit = createOctokit(options);
   const clock = options.clock ?? Date.now;
+  const timeoutMs = options.requestTimeoutMs ?? LIST_REQUEST_TIMEOUT_MS;
+  const bounded = (signal: AbortSignal): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
   return {
-    async listRuns(request, signal) {
+    async listRuns(request, stop) {
+      const signal = bounded(stop);
       try {
         const response = await octokit.request("GET /repos/{owner}/{repo}/actions/runs", {
           owner: request.owner,
@@ -114,9 +122,9 @@ export function createRunLister(options: OctokitOptions & { readonly clock?: () 
         return { kind: "unavailable", message: `GitHub answered ${status}: ${message}`, answered: true };
       }
     },
-    async defaultBranch(owner, repo, signal) {
+    async defaultBranch(owner, repo, stop) {
       try {
-        const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo, request: { signal } });
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo, request: { signal: bounded(stop) } });
         return typeof data.default_branch === "string" && data.default_branch !== "" ? data.default_branch : null;
       } catch {
         // Unreadable now: the run is judged without it (not re-run under the default-branch rule) and the memo keeps no verdict a later sweep could not revise.

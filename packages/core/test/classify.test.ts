@@ -305,6 +305,26 @@ describe("policy validation", () => {
       assert.equal(compilePolicy({ rerunPatterns: [fine] }).rerunPatterns.length, 1, fine);
     }
   });
+
+  it("syntax that is not regular (look-around, back-references) is refused with the reason", () => {
+    for (const irregular of ["(?<=npm )ERR", "foo(?!bar)", "(?<word>\\w+) \\k<word>"]) {
+      configError({ NO_RERUN_PATTERNS: JSON.stringify([irregular]) }, "NO_RERUN_PATTERNS", /pattern 1 .*(look-around or a back-reference|catastrophically slow)/);
+    }
+  });
+
+  // Shapes no static check refuses, polynomial in a backtracking engine: with JavaScript's
+  // RegExp each of these takes minutes on one 1024-character line. Matched by RE2 they finish;
+  // the test's timeout guards against a return to backtracking (it measures no speed).
+  it("patterns slow without nesting are accepted and matched in linear time", { timeout: 60_000 }, () => {
+    const polynomial = ["a*a*a*a*a*b", "\\d+\\d+\\d+\\d+\\d+x", ".*.*.*.*.*=", "/[ab]*c*a*a*d/i"];
+    const policy = compilePolicy({ when: "transient", rerunPatterns: polynomial, noRerunPatterns: polynomial });
+    const hostile = ["a".repeat(5000), "1".repeat(5000), "y".repeat(5000), "ac".repeat(2500)].join("\n");
+    const verdict = classifyJob(facts({ annotations: [hostile], log: Array.from({ length: 16 }, () => hostile).join("\n") }), policy);
+    assert.equal(verdict.class, "not-transient");
+    assert.equal(verdict.vetoed, undefined, "nothing matched: every line was tried to its end");
+    const hit = classifyJob(facts({ log: "1234567x" }), policy);
+    assert.deepEqual(hit, { class: "not-transient", evidence: "1234567x", vetoed: "NO_RERUN_PATTERNS" }, "the patterns still match what they describe");
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import type { RerunPolicy } from "./config.js";
 import type { Fetched, JobClass, JobFacts, StepFact } from "./facts.js";
+import type { LinePattern } from "./safe-pattern.js";
 import { TRANSIENT_CLASSES } from "./transient-classes.js";
 
 /** Evidence is cut to this many characters: it goes into answers, logs and the record. */
@@ -59,7 +60,7 @@ function failedStepOf(steps: readonly StepFact[]): StepFact | undefined {
   return steps.find((s) => FAILED_STEP.has(s.conclusion ?? ""));
 }
 
-function firstMatch(lines: readonly Line[], patterns: readonly RegExp[], from?: Line["from"]): Line | undefined {
+function firstMatch(lines: readonly Line[], patterns: readonly LinePattern[], from?: Line["from"]): Line | undefined {
   for (const line of lines) {
     if (from !== undefined && line.from !== from) continue;
     for (const pattern of patterns) if (pattern.test(line.text)) return line;

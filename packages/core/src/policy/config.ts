@@ -1,4 +1,4 @@
-import { compileSafePattern, MAX_PATTERNS } from "./safe-pattern.js";
+import { compileSafePattern, MAX_PATTERNS, type LinePattern } from "./safe-pattern.js";
 
 /**
  * The rerun policy as plain data (no functions, so it can be cloned, frozen and compared):
@@ -8,8 +8,8 @@ import { compileSafePattern, MAX_PATTERNS } from "./safe-pattern.js";
 export interface RerunPolicy {
   /** `failure`: every failed job counts (the reference behaviour); `transient`: only transient ones. */
   readonly when: "failure" | "transient";
-  readonly rerunPatterns: readonly RegExp[];
-  readonly noRerunPatterns: readonly RegExp[];
+  readonly rerunPatterns: readonly LinePattern[];
+  readonly noRerunPatterns: readonly LinePattern[];
   /** Globs on the failed step's name, as given. */
   readonly noRerunSteps: readonly string[];
   /** The same globs compiled (`*` matches any run of characters; case-insensitive). */
@@ -57,7 +57,7 @@ export const MAX_FAILED_JOBS_LIMIT = 256;
 /** The log tail is read within the delivery's deadline and kept in memory: 1 MiB at most. */
 export const MAX_LOG_TAIL_BYTES = 1_048_576;
 
-function patterns(field: PolicyField, sources: readonly string[] | undefined): RegExp[] {
+function patterns(field: PolicyField, sources: readonly string[] | undefined): LinePattern[] {
   const list = sources ?? [];
   if (list.length > MAX_PATTERNS) throw new PolicyError(field, `has ${list.length} patterns; at most ${MAX_PATTERNS} are allowed`);
   return list.map((source, i) => {

@@ -1,3 +1,4 @@
+import { RE2JS } from "re2js";
 import retModule, { types, type Token, type Tokens } from "ret";
 import safeRegex from "safe-regex2";
 
@@ -36,13 +37,27 @@ function slowConstruct(token: Tokens, repeated: boolean): string | null {
   return null;
 }
 
+/** A compiled pattern as the classifier uses it; a built-in RegExp is one too. */
+export interface LinePattern {
+  /** As JavaScript writes it (`RegExp.prototype.source`). */
+  readonly source: string;
+  readonly flags: string;
+  test(line: string): boolean;
+}
+
+const RE2_FLAGS: Readonly<Record<string, number>> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL, u: 0 };
+
 /**
  * Compiles one user pattern (JavaScript syntax; case-sensitive, or written `/.../i` for flags),
- * or says why it is refused: invalid, too long, or a shape that can backtrack catastrophically.
- * Returns the compiled RegExp or the reason as a string. The global and sticky flags are never
- * allowed: a compiled pattern keeps no state between tests (`lastIndex`), so matching stays pure.
+ * or says why it is refused: invalid, too long, a shape that backtracks catastrophically in
+ * JavaScript's engine, or syntax that is not regular (look-around, back-references).
+ *
+ * The pattern is matched by RE2 (re2js), whose time is linear in the line's length whatever the
+ * pattern: the shape check cannot see every slow pattern (`a*a*a*a*b` is polynomial, not
+ * nested), and a pattern in a repository's file must never hold the server. The global and
+ * sticky flags are never allowed, and the matcher is a closure, so matching keeps no state.
  */
-export function compileSafePattern(source: string): RegExp | string {
+export function compileSafePattern(source: string): LinePattern | string {
   let body = source;
   let flags = "";
   const literal = /^\/(.+)\/([a-z]*)$/s.exec(source);
@@ -59,7 +74,15 @@ export function compileSafePattern(source: string): RegExp | string {
   } catch (error) {
     return `is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
   }
-  return checkPatternSafety(compiled) ?? compiled;
+  const unsafe = checkPatternSafety(compiled);
+  if (unsafe !== null) return unsafe;
+  let linear: RE2JS;
+  try {
+    linear = RE2JS.compile(body, [...flags].reduce((all, f) => all | (RE2_FLAGS[f] ?? 0), 0));
+  } catch (error) {
+    return `uses syntax a linear-time matcher cannot run, such as look-around or a back-reference (${error instanceof Error ? error.message : String(error)})`;
+  }
+  return { source: compiled.source, flags: compiled.flags, test: (line) => linear.test(line) };
 }
 
 /** Why a compiled pattern could be catastrophically slow, or null when it is safe to run. */
