@@ -44,14 +44,15 @@ function why(error: unknown): string {
   return status === null ? `no answer from GitHub: ${message}` : `GitHub answered ${status}: ${message}`;
 }
 
-const JOB_STATUS: Record<string, ListedJob["status"]> = {
-  queued: "queued",
-  waiting: "waiting",
-  pending: "queued",
-  requested: "queued",
-  in_progress: "in_progress",
-  completed: "completed",
-};
+// A Map, not an object: a status GitHub never sends ("constructor") must not find Object.prototype.
+const JOB_STATUS = new Map<string, ListedJob["status"]>([
+  ["queued", "queued"],
+  ["waiting", "waiting"],
+  ["pending", "queued"],
+  ["requested", "queued"],
+  ["in_progress", "in_progress"],
+  ["completed", "completed"],
+]);
 
 /**
  * Reads at most `maxBytes` of a body, keeping the last bytes read, and stops (cancelling the
@@ -191,7 +192,7 @@ export function createOctokitFactsClient(options: OctokitOptions): FactsClient {
         const jobs = data.jobs.map((j) => ({
           id: j.id,
           name: j.name,
-          status: JOB_STATUS[j.status] ?? "queued",
+          status: JOB_STATUS.get(j.status) ?? "queued",
           conclusion: j.conclusion ?? null,
           steps: stepsOf(j.steps),
         }));

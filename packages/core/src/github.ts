@@ -64,7 +64,7 @@ function isRateLimited(status: number, message: string, headers: Record<string, 
 }
 
 /**
- * A refusal for the token's rights: 401 (a bad or missing token), or a 403 saying so
+ * A refusal for the token's rights: a 403 saying so
  * ("Resource not accessible by integration" / "by personal access token", "Must have admin
  * rights to Repository", "Requires authentication").
  */
@@ -78,8 +78,10 @@ export function classifyRerunError(error: unknown): RerunCallResult {
   if (status === 403 && /already running|in progress|not complete/i.test(message)) {
     return { kind: "in-progress", message: `GitHub says the run is not completed yet (403: ${message})` };
   }
-  if (status === 401 || (status === 403 && PERMISSION_REFUSAL.test(message))) {
-    return { kind: "forbidden", status, message: `${status}: ${message} — the token needs repo and workflow scopes (actions: write)` };
+  // A bad token is not a missing scope: telling its owner to add scopes would send them the wrong way.
+  if (status === 401) return { kind: "forbidden", status, message: `401: ${message} — GitHub does not accept the token (invalid, expired or revoked)` };
+  if (status === 403 && PERMISSION_REFUSAL.test(message)) {
+    return { kind: "forbidden", status, message: `403: ${message} — the token needs repo and workflow scopes (actions: write)` };
   }
   if (status === 404) return { kind: "not-found", message: `404: ${message} — the run does not exist or the token cannot see it` };
   if (status >= 500 || status === 408) return { kind: "transient", message: `GitHub answered ${status}: ${message}` };

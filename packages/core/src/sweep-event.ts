@@ -1,4 +1,5 @@
 import type { WorkflowRunEvent } from "./types.js";
+import { clip } from "./echo.js";
 
 /** A listed run the sweep cannot use, and why (logged, counted in the summary). */
 export interface SkippedRun {
@@ -31,7 +32,8 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 const positiveInt = (value: unknown): number | undefined =>
   typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : undefined;
-const str = (value: unknown): string | null => (typeof value === "string" && value.length > 0 ? value : null);
+/** Listed text as it enters, cut like a delivery's (event.ts): it is echoed in reasons, logs and records. */
+const str = (value: unknown): string | null => (typeof value === "string" && value.length > 0 ? clip(value) : null);
 const login = (value: unknown): string | null => (isObject(value) ? str(value.login) : null);
 
 /** Reads one entry of `workflow_runs`; never throws. */

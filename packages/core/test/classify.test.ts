@@ -78,6 +78,9 @@ describe("built-in transient classes on real messages", () => {
     { id: "network", where: "log", message: "curl: (28) Failed to connect to github.com port 443 after 130951 ms: Connection timed out" },
     { id: "registry", where: "log", message: "npm ERR! code E503" },
     { id: "registry", where: "log", message: "npm ERR! 503 Service Unavailable - GET https://registry.npmjs.org/left-pad" },
+    { id: "registry", where: "log", message: "npm ERR! code E429" },
+    { id: "registry", where: "log", message: "npm ERR! 429 Too Many Requests - GET https://registry.npmjs.org/@types%2fnode" },
+    { id: "registry", where: "log", message: "ERROR: HTTP error 429 while getting https://files.pythonhosted.org/packages/numpy-1.26.4.tar.gz" },
     {
       id: "registry",
       where: "log",

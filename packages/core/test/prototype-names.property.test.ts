@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fc from "fast-check";
 import {
+  createOctokitFactsClient,
   createRerunner,
   decide,
   defineConfig,
@@ -18,7 +19,7 @@ import {
   type RunEvent,
   type WorkflowJobEvent,
 } from "@job-rerunner/core";
-import { signedDelivery, webhookExamples } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, webhookExamples, type FakeListedJob } from "@job-rerunner/core/testing";
 
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);
 const EVENTS = ["workflow_job", "workflow_run"] as const;
@@ -195,5 +196,21 @@ describe("Object.prototype names as payload text", () => {
     const after = decide(prior, event, config);
     assert.equal(after.record?.jobs[String(event.job.id)]?.status, "completed");
     assert.notEqual(after.status, 202, after.reason);
+  });
+
+  it("a job status in GitHub's job listing that names an Object.prototype member is read as an open job", async () => {
+    const gh = await startFakeGitHub();
+    try {
+      const facts = createOctokitFactsClient({ token: "t", baseUrl: gh.url });
+      const jobs = PROTOTYPE_NAMES.map((name, i) => ({ id: 7000 + i, name: `job ${i}`, status: name, conclusion: null }) as unknown as FakeListedJob);
+      gh.attemptJobs(4242, 1, jobs);
+      const listing = await facts.attemptJobs({ owner: "o", repo: "r", runId: 4242, attempt: 1 }, AbortSignal.timeout(5000));
+      assert.equal(listing.state, "read", listing.state === "unknown" ? listing.why : "");
+      if (listing.state !== "read") return;
+      assert.equal(listing.jobs.length, PROTOTYPE_NAMES.length);
+      for (const job of listing.jobs) assert.equal(job.status, "queued", `${job.name}: ${String(job.status)}`);
+    } finally {
+      await gh.close();
+    }
   });
 });
