@@ -30,7 +30,7 @@ function str(value: unknown): string | null {
 
 // Maps, not object literals: a lookup keyed by payload text ("constructor", "__proto__",
 // "toString") must never find an Object.prototype member.
-const JOB_STATUSES: ReadonlyMap<string, JobStatus> = new Map([
+export const JOB_STATUSES: ReadonlyMap<string, JobStatus> = new Map([
   ["queued", "queued"],
   ["waiting", "waiting"],
   ["pending", "queued"],

@@ -3,6 +3,7 @@ import { createOctokit, type OctokitOptions } from "./octokit.js";
 import { MAX_ANNOTATIONS } from "./policy/classify.js";
 import type { Fetched, StepFact } from "./policy/facts.js";
 import { stepsOf } from "./policy/steps.js";
+import { JOB_STATUSES } from "./event.js";
 
 export interface JobRef {
   readonly owner: string;
@@ -43,16 +44,6 @@ function why(error: unknown): string {
   const { status, message } = describe(error);
   return status === null ? `no answer from GitHub: ${message}` : `GitHub answered ${status}: ${message}`;
 }
-
-// A Map, not an object: a status GitHub never sends ("constructor") must not find Object.prototype.
-const JOB_STATUS = new Map<string, ListedJob["status"]>([
-  ["queued", "queued"],
-  ["waiting", "waiting"],
-  ["pending", "queued"],
-  ["requested", "queued"],
-  ["in_progress", "in_progress"],
-  ["completed", "completed"],
-]);
 
 /**
  * Reads at most `maxBytes` of a body, keeping the last bytes read, and stops (cancelling the
@@ -192,7 +183,7 @@ export function createOctokitFactsClient(options: OctokitOptions): FactsClient {
         const jobs = data.jobs.map((j) => ({
           id: j.id,
           name: j.name,
-          status: JOB_STATUS.get(j.status) ?? "queued",
+          status: JOB_STATUSES.get(j.status) ?? "queued",
           conclusion: j.conclusion ?? null,
           steps: stepsOf(j.steps),
         }));
