@@ -18,6 +18,11 @@ function logTail(bytes: number): string {
   return lines.join("\n").slice(-bytes);
 }
 
+function jsRegExp(source: string): RegExp {
+  const literal = /^\/(.+)\/([a-z]*)$/s.exec(source);
+  return literal === null ? new RegExp(source) : new RegExp(literal[1]!, literal[2]);
+}
+
 export interface ClassifyFigures {
   readonly label: string;
   readonly perSecond: number;
@@ -35,9 +40,12 @@ export function benchClassify(ms: number, rounds = 5): ClassifyFigures[] {
     annotations: { state: "read", value: ["Process completed with exit code 1."] },
     log: { state: "read", value: log },
   };
+  const withUser = compilePolicy({ when: "transient", rerunPatterns: USER_RERUN, noRerunPatterns: USER_VETO });
   const cases: [string, RerunPolicy][] = [
     ["built-in table", compilePolicy({ when: "transient" })],
-    ["built-in table + 20 user patterns", compilePolicy({ when: "transient", rerunPatterns: USER_RERUN, noRerunPatterns: USER_VETO })],
+    ["built-in table + 20 user patterns", withUser],
+    // The same patterns run by JavaScript's backtracking RegExp, as before RE2: the price of linear time.
+    ["  same, user patterns as JS RegExp", { ...withUser, rerunPatterns: USER_RERUN.map(jsRegExp), noRerunPatterns: USER_VETO.map(jsRegExp) }],
   ];
   return cases.map(([label, policy]) => {
     if (classifyJob(facts, policy).class !== "not-transient") throw new Error("the bench log must match nothing");
@@ -52,6 +60,7 @@ export function printClassify(figures: readonly ClassifyFigures[]): string[] {
   return [
     "classifyJob on a 64 KiB log tail of a genuine failure (every line tried by every pattern)",
     ...figures.map((f) => `  ${f.label.padEnd(36)} ${fmt(f.perSecond).padStart(8)} jobs/s  ${fmt(f.mbPerSecond, 1).padStart(7)} MB/s  ${fmt(1e6 / f.perSecond).padStart(6)} µs/job`),
+    ...(figures.length === 3 ? [`  user patterns by RE2 / by JS RegExp: time per job x${fmt(figures[2]!.perSecond / figures[1]!.perSecond, 2)}`] : []),
   ];
 }
 
