@@ -2,6 +2,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
+import { generateKeyPairSync } from "node:crypto";
 import { MemoryStore, type LogEntry, type Store } from "@job-rerunner/core";
 import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/core/testing";
 import { startServer, type RunningServer } from "@job-rerunner/adapter-express";
@@ -156,6 +157,24 @@ describe("the credential check at start", () => {
       assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
     } finally {
       await server.close();
+    }
+  });
+
+  it("a GitHub App without actions: write: the server logs a warning naming the App and the permission, and serves", async () => {
+    const keys = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const appGh = await startFakeGitHub({ app: { id: 5150, publicKey: keys.publicKey, permissions: { actions: "read", checks: "read", contents: "read", metadata: "read" } } });
+    const logs: LogEntry[] = [];
+    const server = await startServer(
+      { GITHUB_SIGN_KEY: "health-secret", GITHUB_APP_ID: "5150", GITHUB_APP_PRIVATE_KEY: keys.privateKey, STORE: "memory", PORT: "0", GITHUB_API_URL: appGh.url },
+      { writeLog: (line) => logs.push(JSON.parse(line) as LogEntry) },
+    );
+    try {
+      assert.match(await warning(logs), /GitHub App job-rerunner-test \(id 5150\) has actions: read, not actions: write/);
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+      assert.ok(!JSON.stringify(logs).includes("PRIVATE KEY"), "the key never appears in a log line");
+    } finally {
+      await server.close();
+      await appGh.close();
     }
   });
 

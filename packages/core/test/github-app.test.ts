@@ -130,6 +130,47 @@ describe("GitHub App mode against the stand-in", () => {
     assert.ok(!JSON.stringify(bad).includes("PRIVATE KEY"), "the key is never logged");
   });
 
+  it("the start-up check reads the App's permissions: without actions: write a warning naming it and the App, never the key", async () => {
+    const app = { app: { appId: String(APP_ID), privateKey: keys.privateKey }, baseUrl: gh.url };
+    try {
+      gh.app!.setPermissions({ actions: "read", checks: "read", contents: "read", metadata: "read" });
+      const logs: LogEntry[] = [];
+      const result = await warnAboutCredentials(app, (e) => logs.push(e));
+      assert.equal(result.kind, "problem");
+      const warnings = logs.filter((e) => e.level === "warn").map((e) => String(e.msg));
+      assert.equal(warnings.length, 1, JSON.stringify(logs));
+      assert.match(warnings[0]!, new RegExp(`^credential check: the GitHub App job-rerunner-test \\(id ${APP_ID}\\) has actions: read, not actions: write: it cannot re-run`));
+      assert.ok(!JSON.stringify(logs).includes("PRIVATE KEY"), "the key is never logged");
+
+      // Lesser problems: one more warning line each, after the grave one.
+      gh.app!.setPermissions({ metadata: "read" });
+      const more: LogEntry[] = [];
+      await warnAboutCredentials(app, (e) => more.push(e));
+      const lines = more.filter((e) => e.level === "warn").map((e) => String(e.msg));
+      assert.equal(lines.length, 3, JSON.stringify(more));
+      assert.match(lines[0]!, /has no actions permission, not actions: write/);
+      assert.match(lines[1]!, /has no checks permission, not checks: read: re-runs work, but the rerun policy/);
+      assert.match(lines[2]!, /has no contents permission, not contents: read: re-runs work, but a repository's \.github\/job-rerunner\.yml/);
+    } finally {
+      gh.app!.setPermissions();
+    }
+  });
+
+  it("the start-up check is quiet for an App with what app.yml asks (or more)", async () => {
+    const app = { app: { appId: String(APP_ID), privateKey: keys.privateKey }, baseUrl: gh.url };
+    try {
+      for (const permissions of [undefined, { actions: "write", checks: "write", contents: "write", metadata: "read", issues: "write" }]) {
+        gh.app!.setPermissions(permissions);
+        const logs: LogEntry[] = [];
+        const result = await warnAboutCredentials(app, (e) => logs.push(e));
+        assert.equal(result.kind, "ok", JSON.stringify(result));
+        assert.ok(!logs.some((e) => e.level === "warn"), JSON.stringify(logs));
+      }
+    } finally {
+      gh.app!.setPermissions();
+    }
+  });
+
   it("two installations get two tokens, each used for its own repositories", async () => {
     const engine = rerunner();
     const a = failedRun({ installationId: 11, owner: "octo-org", repo: "one", repoId: 1101 });

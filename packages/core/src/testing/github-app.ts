@@ -13,7 +13,12 @@ export interface FakeAppOptions {
   readonly clock?: () => number;
   /** Installation id -> the account it is installed on; when given, other ids 404 and a token only serves its account. */
   readonly installations?: Readonly<Record<number, string>>;
+  /** The App's permissions, as `GET /app` and its installation tokens report them (default: what app.yml asks). */
+  readonly permissions?: Readonly<Record<string, string>>;
 }
+
+/** What app.yml asks for (`default_permissions`). */
+export const APP_YML_PERMISSIONS: Readonly<Record<string, string>> = { actions: "write", checks: "read", contents: "read", metadata: "read" };
 
 export interface IssuedFakeToken {
   readonly installationId: number;
@@ -28,6 +33,8 @@ export interface AppAuthority {
   installationOf(token: string | null): number | undefined;
   /** Answers token requests and refuses calls without a live installation token; false lets the call through. */
   handle(method: string, path: string, token: string | null, answer: (status: number, body: unknown) => void): boolean;
+  /** Changes the App's permissions from now on (undefined: back to the start's); GitHub reports them on `GET /app`. */
+  setPermissions(permissions?: Readonly<Record<string, string>>): void;
 }
 
 const TOKEN_PATH = /^\/app\/installations\/(\d+)\/access_tokens$/;
@@ -68,7 +75,11 @@ export function createAppAuthority(options: FakeAppOptions): AppAuthority {
   const issued = new Map<string, IssuedFakeToken>();
   const requests = new Map<number, number>();
   let serial = 0;
+  let permissions = options.permissions ?? APP_YML_PERMISSIONS;
   return {
+    setPermissions(next) {
+      permissions = next ?? options.permissions ?? APP_YML_PERMISSIONS;
+    },
     tokenRequests(installationId) {
       if (installationId !== undefined) return requests.get(installationId) ?? 0;
       let total = 0;
@@ -96,7 +107,7 @@ export function createAppAuthority(options: FakeAppOptions): AppAuthority {
             answer(201, {
               token,
               expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"),
-              permissions: { actions: "write", checks: "read", contents: "read", metadata: "read" },
+              permissions: { ...permissions },
               repository_selection: "all",
             });
           }
@@ -107,7 +118,14 @@ export function createAppAuthority(options: FakeAppOptions): AppAuthority {
         // `GET /app`, as the App: what the credential check at start asks.
         const problem = jwtProblem(token, options);
         if (problem !== null) answer(401, { message: problem, documentation_url: "https://docs.github.com/rest" });
-        else answer(200, { id: options.id, slug: "job-rerunner-test", name: "job-rerunner (test)" });
+        else
+          answer(200, {
+            id: options.id,
+            slug: "job-rerunner-test",
+            name: "job-rerunner (test)",
+            permissions: { ...permissions },
+            events: ["workflow_job", "workflow_run"],
+          });
         return true;
       }
       const repoInstallation = REPO_INSTALLATION_PATH.exec(path);
