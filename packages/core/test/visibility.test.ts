@@ -3,7 +3,7 @@
 // inline notification (no background: awaited within the deadline, as on Cloud Functions).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { configFromEnv, createRerunner, flakyJobs, logObserver, MemoryStore, notifierFromEnv, webUrl, type HistoryEntry, type LogEntry, type Observation } from "@job-rerunner/core";
+import { configFromEnv, createRerunner, flakyJobs, logObserver, MemoryStore, notifierFromEnv, webUrl, type HistoryEntry, type LogEntry, type Notifier, type Observation } from "@job-rerunner/core";
 import { sampleHistoryEntry, signedDelivery, startFakeGitHub, startFakeNotifyEndpoint, workflowJobPayload, workflowRunPayload } from "@job-rerunner/core/testing";
 import { foldFinalAttempt } from "../src/final-attempt.js";
 
@@ -142,6 +142,99 @@ describe("engine with visibility", () => {
       assert.equal(endpoint.received.length, 1, endpoint.texts().join("\n"));
       assert.match(endpoint.texts()[0]!, /gave up/);
       assert.equal(observed.filter((o) => o.type === "rerun" && o.outcome === "refused").length, 1, "counted once");
+    } finally {
+      await endpoint.close();
+      await gh.close();
+    }
+  });
+
+  for (const behaviour of ["error", "hang"] as const) {
+    it(`inline (no background, as on Cloud Functions): an endpoint that ${behaviour === "error" ? "answers 500" : "never answers"} neither delays the answer past DEADLINE_MS nor changes it`, async () => {
+      const DEADLINE_MS = 1500;
+      /** Not a speed figure: room for a loaded machine around the deadline. */
+      const MARGIN_MS = 300;
+      // A rerun (NOTIFY_ON=rerun) and then a give-up on the last attempt (RUN_ATTEMPTS=2), each notified inline.
+      const env = { GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", RUN_ATTEMPTS: "2", DEADLINE_MS: String(DEADLINE_MS) };
+      const run = { runId: behaviour === "error" ? 81 : 82, branch: "master" };
+      const deliveries = [
+        signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, jobId: 1, jobName: "e2e", action: "queued" })),
+        signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, jobId: 1, jobName: "e2e", action: "completed", conclusion: "failure" })),
+        signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, attempt: 2, jobId: 2, jobName: "e2e", action: "queued" })),
+        signedDelivery(SECRET, "workflow_run", workflowRunPayload({ ...run, attempt: 2, action: "completed", conclusion: "failure" })),
+      ];
+      type Answer = { status: number; action: string; reason: string; elapsed: number };
+      async function replay(notifier: Notifier | undefined): Promise<Answer[]> {
+        const config = configFromEnv(env);
+        const engine = createRerunner({ config, store: new MemoryStore(), logger: () => {}, ...(notifier === undefined ? {} : { notifier }) });
+        const answers: Answer[] = [];
+        for (const d of deliveries) {
+          const started = performance.now();
+          const answer = await engine.handle({ headers: d.headers, rawBody: d.rawBody });
+          answers.push({ status: answer.status, action: answer.body.action, reason: answer.body.reason, elapsed: performance.now() - started });
+        }
+        return answers;
+      }
+      const endpoint = await startFakeNotifyEndpoint(behaviour);
+      try {
+        const without = await replay(undefined);
+        const notifier = notifierFromEnv({ NOTIFY_URL: endpoint.url, NOTIFY_ON: "give-up,rerun" });
+        assert.ok(notifier);
+        const withNotify = await replay(notifier);
+        const decisions = (answers: Answer[]) => answers.map(({ status, action, reason }) => ({ status, action, reason }));
+        assert.deepEqual(decisions(without).map((a) => a.status), [202, 201, 204, 204], "the scenario makes a rerun, then a give-up on the last attempt (watched apart: 204)");
+        assert.deepEqual(decisions(withNotify), decisions(without), "the same answers as without notifications");
+        for (const [i, a] of withNotify.entries()) {
+          assert.ok(a.elapsed <= DEADLINE_MS + MARGIN_MS, `delivery ${i} answered after ${Math.round(a.elapsed)} ms; DEADLINE_MS=${DEADLINE_MS}`);
+        }
+        // Both notifications were attempted inline, before their deliveries were answered.
+        const texts = endpoint.texts();
+        assert.ok(texts.some((t) => /re-ran the failed jobs .* attempt 1/.test(t)), texts.join("\n"));
+        assert.ok(texts.some((t) => /gave up: .* attempt 2 failed/.test(t)), texts.join("\n"));
+      } finally {
+        await endpoint.close();
+      }
+    });
+  }
+
+  it("the policy judging a failure genuine (RERUN_WHEN=transient) is one give-up naming the job and the reason, and no rerun", async () => {
+    const endpoint = await startFakeNotifyEndpoint("ok");
+    const gh = await startFakeGitHub();
+    try {
+      const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: "ghp_genuine", GITHUB_API_URL: gh.url, RERUN_WHEN: "transient" });
+      const store = new MemoryStore();
+      const notifier = notifierFromEnv({ NOTIFY_URL: endpoint.url });
+      assert.ok(notifier);
+      const engine = createRerunner({ config, store, logger: () => {}, notifier });
+      const run = { runId: 79, branch: "master" };
+      const jobId = 7_900_001;
+      const send = (d: ReturnType<typeof signedDelivery>) => engine.handle({ headers: d.headers, rawBody: d.rawBody });
+      gh.log(
+        jobId,
+        ["##[group]Run npm test", "npm test", "##[endgroup]", "FAIL src/app.test.ts", "AssertionError: expected 200, got 500", "##[error]Process completed with exit code 1."]
+          .map((l) => `2024-05-01T12:00:00.1234567Z ${l}`)
+          .join("\n") + "\n",
+      );
+      const steps = [
+        { name: "Set up job", conclusion: "success" },
+        { name: "Run tests", conclusion: "failure" },
+      ];
+      assert.equal((await send(signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, jobId, jobName: "build (ubuntu)", action: "queued" })))).status, 202);
+      const failed = signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, jobId, jobName: "build (ubuntu)", action: "completed", conclusion: "failure", steps }));
+      const answer = await send(failed);
+      assert.equal(answer.status, 200, answer.body.reason);
+      assert.match(answer.body.reason, /job "build \(ubuntu\)" failed in step "Run tests".*not transient \(RERUN_WHEN=transient\): not re-run$/);
+      // A redelivery and the run's completion say so again: still one give-up.
+      assert.equal((await send(failed)).status, 200);
+      assert.equal((await send(signedDelivery(SECRET, "workflow_run", workflowRunPayload({ ...run, action: "completed", conclusion: "failure" })))).status, 200);
+      assert.equal(gh.rerunCalls(79), 0, "no rerun call");
+      const texts = endpoint.texts();
+      assert.equal(texts.length, 1, texts.join("\n---\n"));
+      const text = texts[0]!;
+      assert.match(text, /^job-rerunner gave up: octo-org\/octo-repo · CI on master, run 79 attempt 1 failed and will not be re-run$/m);
+      assert.match(text, /^Failed jobs: build \(ubuntu\)$/m);
+      assert.ok(text.includes(`\nReason: ${answer.body.reason}`), text);
+      const history = await store.listHistory(0, 10);
+      assert.deepEqual(history.map((h) => [h.runId, h.attempt, h.verdict, h.reason]), [[79, 1, "gave-up", answer.body.reason]]);
     } finally {
       await endpoint.close();
       await gh.close();
