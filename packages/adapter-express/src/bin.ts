@@ -36,7 +36,7 @@ Configured by environment variables (the README's configuration table has each w
   RERUN_WHEN                  failure (default) or transient: only lost runners, network blips...
   RERUN_PATTERNS, NO_RERUN_PATTERNS, NO_RERUN_STEPS, MAX_FAILED_JOBS, LOG_TAIL_BYTES, RERUN_UNKNOWN
  Never losing a rerun
-  SWEEP_REPOS, SWEEP_INTERVAL_S, SWEEP_LOOKBACK_H, PENDING_INTERVAL_S
+  SWEEP_REPOS, SWEEP_INTERVAL_S, SWEEP_LOOKBACK_H, SWEEP_HORIZON_H, PENDING_INTERVAL_S
  Seeing what it does
   METRICS, NOTIFY_URL, NOTIFY_ON, STATUS_TOKEN
  Running

@@ -16,6 +16,11 @@ export interface SweepConfig {
   readonly lookbackMs: number;
   /** PENDING_INTERVAL_S in ms: between two passes over pending reruns nobody drives; 0 = off. */
   readonly pendingIntervalMs: number;
+  /**
+   * SWEEP_HORIZON_H in ms: how long before the window a run may have been created and still be
+   * found when it finishes inside it (GitHub's listing filters on creation time only).
+   */
+  readonly horizonMs: number;
 }
 
 export const SWEEP_DEFAULTS = {
@@ -24,12 +29,14 @@ export const SWEEP_DEFAULTS = {
   // GitHub allows a rerun for 30 days: looking further back could only find runs it refuses.
   maxLookbackH: 720,
   pendingIntervalS: 5,
+  // GitHub-hosted jobs stop at 6 hours; a day covers runs of several sequential jobs and queueing.
+  horizonH: 24,
 } as const;
 
 // GitHub's rules: an owner is alphanumerics and single hyphens; a repository name adds . and _.
 const REPO = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/;
 
-/** Reads SWEEP_REPOS, SWEEP_INTERVAL_S, SWEEP_LOOKBACK_H and PENDING_INTERVAL_S; ConfigError on a bad value. */
+/** Reads SWEEP_REPOS, SWEEP_INTERVAL_S, SWEEP_LOOKBACK_H, SWEEP_HORIZON_H and PENDING_INTERVAL_S; ConfigError on a bad value. */
 export function sweepConfigFromEnv(env: Env): SweepConfig {
   const seen = new Set<string>();
   const repos: SweepRepo[] = [];
@@ -49,5 +56,6 @@ export function sweepConfigFromEnv(env: Env): SweepConfig {
     intervalMs: intervalS * 1000,
     lookbackMs: integer(env, "SWEEP_LOOKBACK_H", SWEEP_DEFAULTS.lookbackH, 1, SWEEP_DEFAULTS.maxLookbackH) * 3_600_000,
     pendingIntervalMs: integer(env, "PENDING_INTERVAL_S", SWEEP_DEFAULTS.pendingIntervalS, 0, 3600) * 1000,
+    horizonMs: integer(env, "SWEEP_HORIZON_H", SWEEP_DEFAULTS.horizonH, 1, SWEEP_DEFAULTS.maxLookbackH) * 3_600_000,
   };
 }

@@ -4,16 +4,15 @@ import type { RunLister } from "./github-runs.js";
 import type { Logger } from "./log.js";
 import { KNOWN_CONCLUSIONS } from "./settings.js";
 import type { Store } from "./store.js";
-import type { SweepConfig, SweepRepo } from "./sweep-config.js";
+import { SWEEP_DEFAULTS, type SweepConfig, type SweepRepo } from "./sweep-config.js";
 import { readListedRun, sweepEvent, type ListedRun } from "./sweep-event.js";
 import { loadCursor, releaseLease, renewLease, saveCursor, takeLease, type Held, type SweepCursor } from "./sweep-state.js";
 
 /**
- * How long before the window a run may have been created and still be found when it finishes
- * inside it. GitHub-hosted jobs stop at 6 hours; a day covers runs of several sequential jobs
- * and queueing. Runs longer than this are left to their webhooks.
+ * The default of SWEEP_HORIZON_H: how long before the window a run may have been created and
+ * still be found when it finishes inside it. Runs longer than the horizon are left to their webhooks.
  */
-export const RUN_HORIZON_MS = 24 * 3_600_000;
+export const RUN_HORIZON_MS = SWEEP_DEFAULTS.horizonH * 3_600_000;
 /** GitHub re-runs nothing older than 30 days: never list further back. */
 const MAX_AGE_MS = 30 * 86_400_000;
 /** The query's `created` bound moves in steps of at least this, so its ETag stays valid in between. */
@@ -106,7 +105,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     const { cursor, version } = await loadCursor(store, repo);
     const since = cursor?.since ?? started - options.sweep.lookbackMs;
     const floor = started - MAX_AGE_MS;
-    const createdFrom = Math.max(cursor?.createdFrom ?? since - RUN_HORIZON_MS, floor);
+    const createdFrom = Math.max(cursor?.createdFrom ?? since - options.sweep.horizonMs, floor);
     let lease: Held | null = held;
     let renewedAt = started;
     /** Keeps the lease while runs are fed (each may take up to a delivery's deadline); false once it is lost. */
@@ -198,7 +197,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       if (!(await keepLease(true))) return leaseLost();
     }
     if (!recorded) return;
-    const wanted = Math.max(started - RUN_HORIZON_MS, floor);
+    const wanted = Math.max(started - options.sweep.horizonMs, floor);
     // The first cursor's bound is a lookback older than needed: the bound moves only once it lags by more than that and a step.
     const moved = wanted - createdFrom > options.sweep.lookbackMs + CREATED_STEP_MS;
     const next: SweepCursor = { since: started, createdFrom: moved ? wanted : createdFrom, etag: moved ? null : firstEtag };

@@ -5,7 +5,7 @@ import { ConfigError, sweepConfigFromEnv } from "@job-rerunner/core";
 describe("sweep configuration from the environment", () => {
   it("defaults: no repositories means no sweep; pending reruns are driven every 5 s either way", () => {
     const none = sweepConfigFromEnv({});
-    assert.deepEqual(none, { repos: [], intervalMs: 0, lookbackMs: 3_600_000, pendingIntervalMs: 5000 });
+    assert.deepEqual(none, { repos: [], intervalMs: 0, lookbackMs: 3_600_000, pendingIntervalMs: 5000, horizonMs: 24 * 3_600_000 });
     const some = sweepConfigFromEnv({ SWEEP_REPOS: " octo-org/api , octo-org/web.site,Octo-Org/API " });
     assert.deepEqual(some.repos, [
       { owner: "octo-org", name: "api" },
@@ -15,8 +15,8 @@ describe("sweep configuration from the environment", () => {
   });
 
   it("SWEEP_INTERVAL_S=0 turns the server's sweep off; lookback and pending interval are read", () => {
-    const c = sweepConfigFromEnv({ SWEEP_REPOS: "o/r", SWEEP_INTERVAL_S: "0", SWEEP_LOOKBACK_H: "720", PENDING_INTERVAL_S: "0" });
-    assert.deepEqual({ i: c.intervalMs, l: c.lookbackMs, p: c.pendingIntervalMs }, { i: 0, l: 720 * 3_600_000, p: 0 });
+    const c = sweepConfigFromEnv({ SWEEP_REPOS: "o/r", SWEEP_INTERVAL_S: "0", SWEEP_LOOKBACK_H: "720", PENDING_INTERVAL_S: "0", SWEEP_HORIZON_H: "168" });
+    assert.deepEqual({ i: c.intervalMs, l: c.lookbackMs, p: c.pendingIntervalMs, h: c.horizonMs }, { i: 0, l: 720 * 3_600_000, p: 0, h: 168 * 3_600_000 });
   });
 
   it("bad values name the variable and what it expects", () => {
@@ -28,6 +28,8 @@ describe("sweep configuration from the environment", () => {
       [{ SWEEP_LOOKBACK_H: "0" }, /^SWEEP_LOOKBACK_H /],
       [{ SWEEP_INTERVAL_S: "5m" }, /^SWEEP_INTERVAL_S must be a whole number/],
       [{ PENDING_INTERVAL_S: "-1" }, /^PENDING_INTERVAL_S /],
+      [{ SWEEP_HORIZON_H: "0" }, /^SWEEP_HORIZON_H must be a whole number from 1 to 720/],
+      [{ SWEEP_HORIZON_H: "721" }, /^SWEEP_HORIZON_H /],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => sweepConfigFromEnv(env), (e: unknown) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));

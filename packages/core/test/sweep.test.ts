@@ -167,6 +167,21 @@ describe("sweep in-process against the stand-in GitHub", () => {
     assert.ok(Date.now() - Date.parse(created.slice(2)) > 24 * HOUR, `the query reaches back a day before the window: ${created}`);
   });
 
+  it("a run created longer before the window than the horizon is left to its webhooks; SWEEP_HORIZON_H reaches it", async () => {
+    const [short, long] = [repoName(), repoName()];
+    const [missed, found] = [nextRun++, nextRun++];
+    gh.addRuns(short, [{ id: missed, createdAt: ago(30 * HOUR), updatedAt: ago(2 * 60_000), conclusion: "failure" }]);
+    gh.addRuns(long, [{ id: found, createdAt: ago(30 * HOUR), updatedAt: ago(2 * 60_000), conclusion: "failure" }]);
+    const byDefault = await setup([short]).sweep();
+    assert.equal(byDefault?.runsExamined, 0, "created 30 h ago: before the default 24 h horizon");
+    assert.equal(gh.rerunCalls(missed), 0);
+    const widened = await setup([long], { SWEEP_HORIZON_H: "48" }).sweep();
+    assert.equal(widened?.rerunsMade, 1, widened?.problems.join("\n"));
+    assert.equal(gh.performed(found), 1);
+    const created = new URL(gh.listCalls(long)[0]!.url, gh.url).searchParams.get("created") ?? "";
+    assert.ok(Date.now() - Date.parse(created.slice(2)) > 48 * HOUR, `the query reaches back 48 h before the window: ${created}`);
+  });
+
   it("pages through Link; a 5xx mid-pagination keeps the cursor, and the next sweep finds the run", async () => {
     const repo = repoName();
     const runs = Array.from({ length: 150 }, (_, i) => ({ id: nextRun++, createdAt: ago(50 * 60_000 - i * 1000), updatedAt: ago(60_000), conclusion: "success" as const }));
