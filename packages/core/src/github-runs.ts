@@ -1,3 +1,4 @@
+import { clip } from "./echo.js";
 import { describe } from "./github.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
 
@@ -80,10 +81,18 @@ export function createRunLister(options: OctokitOptions & { readonly clock?: () 
   const octokit = createOctokit(options);
   const clock = options.clock ?? Date.now;
   const timeoutMs = options.requestTimeoutMs ?? LIST_REQUEST_TIMEOUT_MS;
-  const bounded = (signal: AbortSignal): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  /** The shutdown signal or the timeout, whichever comes first; `done` removes both (no listener stays on the long-lived signal). */
+  const bounded = (stop: AbortSignal): { readonly signal: AbortSignal; done(): void } => {
+    const controller = new AbortController();
+    const abort = (): void => controller.abort(stop.aborted ? stop.reason : new DOMException("no answer in time", "TimeoutError"));
+    const timer = setTimeout(abort, timeoutMs);
+    if (stop.aborted) abort();
+    else stop.addEventListener("abort", abort, { once: true });
+    return { signal: controller.signal, done: () => (clearTimeout(timer), stop.removeEventListener("abort", abort)) };
+  };
   return {
     async listRuns(request, stop) {
-      const signal = bounded(stop);
+      const { signal, done } = bounded(stop);
       try {
         const response = await octokit.request("GET /repos/{owner}/{repo}/actions/runs", {
           owner: request.owner,
@@ -120,15 +129,21 @@ export function createRunLister(options: OctokitOptions & { readonly clock?: () 
           return { kind: "unreadable", message: `${status}: ${message} — the repository does not exist or the token cannot read its Actions` };
         }
         return { kind: "unavailable", message: `GitHub answered ${status}: ${message}`, answered: true };
+      } finally {
+        done();
       }
     },
     async defaultBranch(owner, repo, stop) {
+      const { signal, done } = bounded(stop);
       try {
-        const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo, request: { signal: bounded(stop) } });
-        return typeof data.default_branch === "string" && data.default_branch !== "" ? data.default_branch : null;
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo, request: { signal } });
+        // Cut like the listed runs' head_branch (sweep-event.ts), so the two still compare equal.
+        return typeof data.default_branch === "string" && data.default_branch !== "" ? clip(data.default_branch) : null;
       } catch {
         // Unreadable now: the run is judged without it (not re-run under the default-branch rule) and the memo keeps no verdict a later sweep could not revise.
         return null;
+      } finally {
+        done();
       }
     },
   };

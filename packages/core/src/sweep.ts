@@ -105,7 +105,8 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     const { cursor, version } = await loadCursor(store, repo);
     const since = cursor?.since ?? started - options.sweep.lookbackMs;
     const floor = started - MAX_AGE_MS;
-    const createdFrom = Math.max(cursor?.createdFrom ?? since - options.sweep.horizonMs, floor);
+    // A stored bound wins (its ETag stays valid), unless SWEEP_HORIZON_H was raised since: then it reaches back at once.
+    const createdFrom = Math.max(Math.min(cursor?.createdFrom ?? Number.POSITIVE_INFINITY, since - options.sweep.horizonMs), floor);
     let lease: Held | null = held;
     let renewedAt = started;
     /** Keeps the lease while runs are fed (each may take up to a delivery's deadline); false once it is lost. */

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   checkPatternSafety,
+  compileSafePattern,
   classifyJob,
   compilePolicy,
   configFromEnv,
@@ -311,7 +312,24 @@ describe("policy validation", () => {
 
   it("syntax that is not regular (look-around, back-references) is refused with the reason", () => {
     for (const irregular of ["(?<=npm )ERR", "foo(?!bar)", "(?<word>\\w+) \\k<word>"]) {
-      configError({ NO_RERUN_PATTERNS: JSON.stringify([irregular]) }, "NO_RERUN_PATTERNS", /pattern 1 .*(look-around or a back-reference|catastrophically slow)/);
+      configError({ NO_RERUN_PATTERNS: JSON.stringify([irregular]) }, "NO_RERUN_PATTERNS", /pattern 1 .*(cannot be matched in linear time by RE2|catastrophically slow)/);
+    }
+  });
+
+  it("JavaScript-only spellings are translated for RE2 and match what JavaScript would", () => {
+    const cases: [string, string, string][] = [
+      ["caf\\u00e9 failed", "café failed", "cafe failed"],
+      ["/\\u{1F4A5} crashed/u", "💥 crashed", "x crashed"],
+      ["line\\cJbreak", "line\nbreak", "line break"],
+      ["(?<code>E50[234]) from registry", "E503 from registry", "E500 from registry"],
+      ["npm ERR\\! code", "npm ERR! code", "npm ERR code"],
+    ];
+    for (const [source, hit, miss] of cases) {
+      const compiled = compileSafePattern(source);
+      assert.ok(typeof compiled !== "string", `${source}: ${String(compiled)}`);
+      if (typeof compiled === "string") continue;
+      assert.equal(compiled.test(hit), true, `${source} on ${hit}`);
+      assert.equal(compiled.test(miss), false, `${source} on ${miss}`);
     }
   });
 

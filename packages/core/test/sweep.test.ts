@@ -167,18 +167,20 @@ describe("sweep in-process against the stand-in GitHub", () => {
     assert.ok(Date.now() - Date.parse(created.slice(2)) > 24 * HOUR, `the query reaches back a day before the window: ${created}`);
   });
 
-  it("a run created longer before the window than the horizon is left to its webhooks; SWEEP_HORIZON_H reaches it", async () => {
-    const [short, long] = [repoName(), repoName()];
+  it("a run created longer before the window than the horizon is left to its webhooks; raising SWEEP_HORIZON_H reaches it at once", async () => {
+    const repo = repoName();
     const [missed, found] = [nextRun++, nextRun++];
-    gh.addRuns(short, [{ id: missed, createdAt: ago(30 * HOUR), updatedAt: ago(2 * 60_000), conclusion: "failure" }]);
-    gh.addRuns(long, [{ id: found, createdAt: ago(30 * HOUR), updatedAt: ago(2 * 60_000), conclusion: "failure" }]);
-    const byDefault = await setup([short]).sweep();
+    gh.addRuns(repo, [{ id: missed, createdAt: ago(30 * HOUR), updatedAt: ago(10 * 60_000), conclusion: "failure" }]);
+    const byDefault = await setup([repo]).sweep();
     assert.equal(byDefault?.runsExamined, 0, "created 30 h ago: before the default 24 h horizon");
     assert.equal(gh.rerunCalls(missed), 0);
-    const widened = await setup([long], { SWEEP_HORIZON_H: "48" }).sweep();
+    // The repository's cursor now holds the 24 h bound; a raised horizon must not wait for it to age.
+    gh.addRuns(repo, [{ id: found, createdAt: ago(30 * HOUR), updatedAt: ago(0), conclusion: "failure" }]);
+    const widened = await setup([repo], { SWEEP_HORIZON_H: "48" }).sweep();
     assert.equal(widened?.rerunsMade, 1, widened?.problems.join("\n"));
     assert.equal(gh.performed(found), 1);
-    const created = new URL(gh.listCalls(long)[0]!.url, gh.url).searchParams.get("created") ?? "";
+    assert.equal(gh.rerunCalls(missed), 0, "finished before the first sweep, which covered its window");
+    const created = new URL(gh.listCalls(repo).at(-1)!.url, gh.url).searchParams.get("created") ?? "";
     assert.ok(Date.now() - Date.parse(created.slice(2)) > 48 * HOUR, `the query reaches back 48 h before the window: ${created}`);
   });
 

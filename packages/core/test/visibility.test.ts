@@ -152,7 +152,7 @@ describe("engine with visibility", () => {
     it(`inline (no background, as on Cloud Functions): an endpoint that ${behaviour === "error" ? "answers 500" : "never answers"} neither delays the answer past DEADLINE_MS nor changes it`, async () => {
       const DEADLINE_MS = 1500;
       /** Not a speed figure: room for a loaded machine around the deadline. */
-      const MARGIN_MS = 300;
+      const MARGIN_MS = 1000; // timer lateness on a loaded 2-core machine; a notification without a bound takes 5 s or more
       // A rerun (NOTIFY_ON=rerun) and then a give-up on the last attempt (RUN_ATTEMPTS=2), each notified inline.
       const env = { GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", RUN_ATTEMPTS: "2", DEADLINE_MS: String(DEADLINE_MS) };
       const run = { runId: behaviour === "error" ? 81 : 82, branch: "master" };

@@ -1,9 +1,9 @@
 import { compileSafePattern, MAX_PATTERNS, type LinePattern } from "./safe-pattern.js";
 
 /**
- * The rerun policy as plain data (no functions, so it can be cloned, frozen and compared):
- * compiled from environment variables here, and from a repository's own file by the same
- * `compilePolicy`.
+ * The rerun policy, compiled from environment variables here, and from a repository's own file
+ * by the same `compilePolicy`. Frozen-safe data but for the compiled patterns, whose `test` is a
+ * closure over an RE2 program (so the policy is not structured-cloneable; nothing clones it).
  */
 export interface RerunPolicy {
   /** `failure`: every failed job counts (the reference behaviour); `transient`: only transient ones. */
