@@ -1,3 +1,5 @@
+import { linearPattern, type LinePattern } from "./linear-pattern.js";
+
 /**
  * Decides whether a branch is selected by REPO_BRANCHES; keeps its source patterns for logs.
  * No patterns (REPO_BRANCHES unset) selects the repository's default branch.
@@ -7,7 +9,8 @@ export interface BranchMatcher {
   matches(branch: string | null, defaultBranch?: string | null): boolean;
 }
 
-function globToRegExp(pattern: string): RegExp {
+/** A branch glob, matched by RE2: `*` runs would backtrack in JavaScript's engine (`*a*a*a*b` on a long name). */
+function globToPattern(pattern: string): LinePattern {
   // `*` matches within one path segment, `**` across segments, as in Actions' branch filters.
   let source = "";
   for (let i = 0; i < pattern.length; i++) {
@@ -25,7 +28,7 @@ function globToRegExp(pattern: string): RegExp {
       source += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
     }
   }
-  return new RegExp(`^${source}$`);
+  return linearPattern(`^${source}$`);
 }
 
 /** REPO_BRANCHES unset: the branch the repository itself calls its default. */
@@ -51,7 +54,7 @@ export function compileBranchPatterns(patterns: readonly string[]): BranchMatche
   if (patterns.length === 0) return DEFAULT_BRANCH_ONLY;
   const matchAll = patterns.includes("*") || patterns.includes("**");
   const exact = new Set(patterns.filter((p) => !/[*?]/.test(p)));
-  const globs = patterns.filter((p) => /[*?]/.test(p)).map(globToRegExp);
+  const globs = patterns.filter((p) => /[*?]/.test(p)).map(globToPattern);
   return {
     patterns: [...patterns],
     matches(branch) {

@@ -78,7 +78,7 @@ export {
   type PolicyField,
 } from "./policy/config.js";
 export { createOctokitFactsClient, type FactsClient, type JobRef, type AttemptRef, type ListedJob, type Listing } from "./github-facts.js";
-export { compileSafePattern, checkPatternSafety, MAX_PATTERNS, MAX_PATTERN_LENGTH, type LinePattern } from "./policy/safe-pattern.js";
+export { compileSafePattern, checkPatternSafety, MAX_PATTERNS, MAX_PATTERN_LENGTH, MAX_PATTERN_WEIGHT, MAX_LIST_WEIGHT, type LinePattern, type WeightedPattern } from "./policy/safe-pattern.js";
 export { judgeAttempt, describeJob, type AttemptVerdict, type FailedJob } from "./policy/verdict.js";
 export type { JobFacts, StepFact, Fetched, JobClass, JobClassName, EventFacts } from "./policy/facts.js";
 export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./http.js";

@@ -311,9 +311,35 @@ describe("policy validation", () => {
   });
 
   it("syntax that is not regular (look-around, back-references) is refused with the reason", () => {
-    for (const irregular of ["(?<=npm )ERR", "foo(?!bar)", "(?<word>\\w+) \\k<word>"]) {
-      configError({ NO_RERUN_PATTERNS: JSON.stringify([irregular]) }, "NO_RERUN_PATTERNS", /pattern 1 .*(cannot be matched in linear time by RE2|catastrophically slow)/);
+    for (const lookAround of ["(?<=npm )ERR", "foo(?!bar)", "(?<!x)timeout", "a(?=b)"]) {
+      configError({ NO_RERUN_PATTERNS: JSON.stringify([lookAround]) }, "NO_RERUN_PATTERNS", /pattern 1 .*uses look-around/);
     }
+    configError({ NO_RERUN_PATTERNS: JSON.stringify(["(?<word>\\w+) \\k<word>"]) }, "NO_RERUN_PATTERNS", /pattern 1 .*a back-reference/);
+    assert.ok(typeof compileSafePattern("\\(?=literal") !== "string", "an escaped parenthesis is no look-around");
+  });
+
+  // RE2's time is linear in the line times the pattern's program, which a counted repeat
+  // multiplies: a list of `[ab]{1000}` patterns held a job's classification for seconds.
+  it("patterns too heavy to run on every line are refused: one, and a list in all", () => {
+    configError({ RERUN_PATTERNS: JSON.stringify(["[ab]{1000}[0-9N]"]) }, "RERUN_PATTERNS", /pattern 1 .*too heavy .*weight 1001, at most 200/);
+    configError({ NO_RERUN_PATTERNS: JSON.stringify(Array.from({ length: 30 }, (_, i) => `[ab]{190}x${i}`)) }, "NO_RERUN_PATTERNS", /weigh \d+ in all, at most 5000/);
+    assert.equal(compilePolicy({ rerunPatterns: ["[0-9a-f]{40}", "sha256:[0-9a-f]{64}"] }).rerunPatterns.length, 2, "hashes stay allowed");
+    const hundred = Array.from({ length: 100 }, (_, i) => `npm ERR! code E${i} something failed`);
+    assert.equal(compilePolicy({ noRerunPatterns: hundred }).noRerunPatterns.length, 100, "a hundred ordinary patterns fit");
+  });
+
+  it("one pattern per line may start with `[` (a class); a JSON array starts with `[` and a string", () => {
+    assert.deepEqual(configFromEnv({ ...base, RERUN_PATTERNS: "[0-9]+ tests failed\n[^]x" }).policy.rerunPatterns.map((p) => p.source), ["[0-9]+ tests failed", "[^]x"]);
+    assert.deepEqual(configFromEnv({ ...base, RERUN_PATTERNS: '[ "a", "b" ]' }).policy.rerunPatterns.map((p) => p.source), ["a", "b"]);
+    configError({ NO_RERUN_PATTERNS: '["unterminated' }, "NO_RERUN_PATTERNS", /does not parse/);
+  });
+
+  it("NO_RERUN_STEPS globs of many `*` on a long step name answer (RE2, linear time)", { timeout: 60_000 }, () => {
+    const policy = compilePolicy({ when: "transient", noRerunSteps: ["*a*a*a*a*a*a*a*a*a*a*a*a*b", "Lint*"] });
+    const long = classifyJob(facts({ steps: [{ name: "a".repeat(200), conclusion: "failure" }] }), policy);
+    assert.equal(long.vetoed, undefined, long.evidence);
+    const lint = classifyJob(facts({ steps: [{ name: "lint (eslint)", conclusion: "failure" }] }), policy);
+    assert.equal(lint.vetoed, "NO_RERUN_STEPS", "globs stay case-insensitive");
   });
 
   it("JavaScript-only spellings are translated for RE2 and match what JavaScript would", () => {

@@ -114,6 +114,16 @@ describe("branch patterns", () => {
     assert.equal(m.matches("feat.x+(1)"), true);
     assert.equal(m.matches("featXx+(1)"), false);
   });
+  // A glob of many `*` backtracks exponentially in JavaScript's engine on a long name that does
+  // not match (minutes at 40 characters); REPO_BRANCHES and a repository file's `branches` are
+  // matched by RE2. The timeout guards against a return to backtracking; it measures no speed.
+  it("a glob of many `*` on a long branch name that does not match answers (RE2, linear time)", { timeout: 60_000 }, () => {
+    const m = compileBranchPatterns(["*a*a*a*a*a*a*a*a*a*a*a*a*b", "**a**a**a**a**a**a**a**a**a**a**c", "release/*-rc?"]);
+    assert.equal(m.matches("a".repeat(200)), false);
+    assert.equal(m.matches("aaaaaaaaaaaaab"), true);
+    assert.equal(m.matches("release/2.0-rc1"), true);
+    assert.equal(m.matches("release/2.0/x-rc1"), false, "one `*` stays within a segment");
+  });
   it("`*` alone selects every branch, even an unknown one", () => {
     const m = compileBranchPatterns(["*"]);
     assert.equal(m.matches("feature/deep/name"), true);

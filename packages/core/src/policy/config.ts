@@ -1,4 +1,5 @@
-import { compileSafePattern, MAX_PATTERNS, type LinePattern } from "./safe-pattern.js";
+import { linearPattern } from "../linear-pattern.js";
+import { compileSafePattern, MAX_LIST_WEIGHT, MAX_PATTERNS, type LinePattern } from "./safe-pattern.js";
 
 /**
  * The rerun policy, compiled from environment variables here, and from a repository's own file
@@ -13,7 +14,7 @@ export interface RerunPolicy {
   /** Globs on the failed step's name, as given. */
   readonly noRerunSteps: readonly string[];
   /** The same globs compiled (`*` matches any run of characters; case-insensitive). */
-  readonly noRerunStepMatchers: readonly RegExp[];
+  readonly noRerunStepMatchers: readonly LinePattern[];
   /** More failed jobs than this in one attempt: not re-run. 0 = no limit. */
   readonly maxFailedJobs: number;
   /** Bytes of the log's end that are read and scanned. */
@@ -60,19 +61,25 @@ export const MAX_LOG_TAIL_BYTES = 1_048_576;
 function patterns(field: PolicyField, sources: readonly string[] | undefined): LinePattern[] {
   const list = sources ?? [];
   if (list.length > MAX_PATTERNS) throw new PolicyError(field, `has ${list.length} patterns; at most ${MAX_PATTERNS} are allowed`);
-  return list.map((source, i) => {
-    const compiled = compileSafePattern(source);
-    if (typeof compiled === "string") throw new PolicyError(field, `pattern ${i + 1} ("${source.slice(0, 80)}") ${compiled}`);
-    return compiled;
+  const compiled = list.map((source, i) => {
+    const pattern = compileSafePattern(source);
+    if (typeof pattern === "string") throw new PolicyError(field, `pattern ${i + 1} ("${source.slice(0, 80)}") ${pattern}`);
+    return pattern;
   });
+  const weight = compiled.reduce((sum, p) => sum + p.weight, 0);
+  if (weight > MAX_LIST_WEIGHT) {
+    throw new PolicyError(field, `patterns weigh ${weight} in all, at most ${MAX_LIST_WEIGHT} (each character or class counts 1, a repeat {n} n times): fewer or simpler patterns`);
+  }
+  return compiled;
 }
 
-function globToRegExp(glob: string): RegExp {
+/** A step glob, matched by RE2: `*` runs would backtrack in JavaScript's engine (`*a*a*a*b` on a long name). */
+function globToPattern(glob: string): LinePattern {
   const source = glob
     .split("*")
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
     .join(".*");
-  return new RegExp(`^${source}$`, "i");
+  return linearPattern(`^${source}$`, "i");
 }
 
 function wholeNumber(field: PolicyField, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -98,7 +105,7 @@ export function compilePolicy(raw: RawPolicy = {}): RerunPolicy {
     rerunPatterns: patterns("rerunPatterns", raw.rerunPatterns),
     noRerunPatterns: patterns("noRerunPatterns", raw.noRerunPatterns),
     noRerunSteps: steps,
-    noRerunStepMatchers: steps.map(globToRegExp),
+    noRerunStepMatchers: steps.map(globToPattern),
     maxFailedJobs: wholeNumber("maxFailedJobs", raw.maxFailedJobs, POLICY_DEFAULTS.maxFailedJobs, 0, MAX_FAILED_JOBS_LIMIT),
     logTailBytes: wholeNumber("logTailBytes", raw.logTailBytes, POLICY_DEFAULTS.logTailBytes, 1024, MAX_LOG_TAIL_BYTES),
     rerunUnknown: raw.rerunUnknown ?? POLICY_DEFAULTS.rerunUnknown,
@@ -154,7 +161,8 @@ class EnvFormatError extends Error {
 function patternList(field: PolicyField, raw: string | undefined): string[] | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   const text = raw.trim();
-  if (text.startsWith("[")) {
+  // A JSON array opens with `[` then a string or `]`; a pattern such as `[0-9]+ tests failed` or `[^]` is a line.
+  if (/^\[\s*["\]]/.test(text)) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -1,4 +1,4 @@
-import { RE2JS } from "re2js";
+import { linearPattern, type LinePattern } from "../linear-pattern.js";
 import retModule, { types, type Token, type Tokens } from "ret";
 import safeRegex from "safe-regex2";
 
@@ -37,18 +37,48 @@ function slowConstruct(token: Tokens, repeated: boolean): string | null {
   return null;
 }
 
-/** A compiled pattern as the classifier uses it; a built-in RegExp is one too. */
-export interface LinePattern {
-  /** As JavaScript writes it (`RegExp.prototype.source`). */
-  readonly source: string;
-  readonly flags: string;
-  test(line: string): boolean;
+export type { LinePattern };
+
+/** A user pattern with what matching it costs per character of a line (see `weightOf`). */
+export interface WeightedPattern extends LinePattern {
+  readonly weight: number;
 }
+
+/**
+ * One pattern's weight at most, and all of one list's: RE2's time is linear in the line, times
+ * the size of the pattern's program, which a counted repeat multiplies (`[ab]{1000}` is a
+ * thousand states). These caps keep one failed job's classification (a 64 KiB tail and its
+ * annotations, every line tried by every pattern) well inside a delivery's deadline.
+ */
+export const MAX_PATTERN_WEIGHT = 200;
+export const MAX_LIST_WEIGHT = 5000;
+
+/** The program size RE2 builds for a pattern, roughly: 1 a character or class, a repeat {n,m} m times its body. */
+function weightOf(token: Tokens): number {
+  if (token.type === types.REPETITION) {
+    const times = token.max === Infinity || token.max === null ? token.min : token.max;
+    return weightOf(token.value) * Math.max(times, 1);
+  }
+  if ("options" in token && token.options !== undefined) return token.options.reduce((sum, o) => sum + o.reduce((s, t) => s + weightOf(t), 0), 0);
+  if ("stack" in token && token.stack !== undefined) return token.stack.reduce((sum, t) => sum + weightOf(t), 0);
+  return 1;
+}
+
+function patternWeight(body: string): number {
+  try {
+    return weightOf(tokenize(body));
+  } catch {
+    // Syntax ret does not know (named groups, \p{...}): its length, a fair bound without counted repeats.
+    return body.length;
+  }
+}
+
+/** `(?=`, `(?!`, `(?<=`, `(?<!` not itself escaped. */
+const LOOK_AROUND = /(?:^|[^\\])(?:\\\\)*\(\?<?[=!]/;
 
 /** `\k<name>` not itself escaped: an odd run of backslashes before the k. */
 const NAMED_BACK_REFERENCE = /(?:^|[^\\])(?:\\\\)*\\k</;
 
-const RE2_FLAGS: Readonly<Record<string, number>> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL, u: 0 };
 
 /**
  * Compiles one user pattern (JavaScript syntax; case-sensitive, or written `/.../i` for flags),
@@ -60,7 +90,7 @@ const RE2_FLAGS: Readonly<Record<string, number>> = { i: RE2JS.CASE_INSENSITIVE,
  * nested), and a pattern in a repository's file must never hold the server. The global and
  * sticky flags are never allowed, and the matcher is a closure, so matching keeps no state.
  */
-export function compileSafePattern(source: string): LinePattern | string {
+export function compileSafePattern(source: string): WeightedPattern | string {
   let body = source;
   let flags = "";
   const literal = /^\/(.+)\/([a-z]*)$/s.exec(source);
@@ -77,19 +107,20 @@ export function compileSafePattern(source: string): LinePattern | string {
   } catch (error) {
     return `is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
   }
+  if (LOOK_AROUND.test(body)) return "uses look-around ((?=, (?!, (?<=, (?<!), which RE2 cannot match in linear time";
   const unsafe = checkPatternSafety(compiled);
   if (unsafe !== null) return unsafe;
   // A named back-reference (ret does not parse it, and RE2's translation would drop its backslash).
   if (NAMED_BACK_REFERENCE.test(body)) return "could be catastrophically slow (a back-reference)";
-  let linear: RE2JS;
+  const weight = patternWeight(body);
+  if (weight > MAX_PATTERN_WEIGHT) return `is too heavy to run on every log line (weight ${weight}, at most ${MAX_PATTERN_WEIGHT}: a repeat {n} counts its body n times)`;
   try {
-    // translateRegExp turns JavaScript-only spellings (\u00e9, \u{...}, \cJ, [^], (?<name>)) into RE2's.
-    linear = RE2JS.compile(RE2JS.translateRegExp(body), [...flags].reduce((all, f) => all | (RE2_FLAGS[f] ?? 0), 0));
+    const linear = linearPattern(body, flags);
+    return { source: compiled.source, flags: compiled.flags, test: linear.test, weight };
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     return `cannot be matched in linear time by RE2 (${why}); RE2 has no look-around or back-references, repeats at most {1000}`;
   }
-  return { source: compiled.source, flags: compiled.flags, test: (line) => linear.test(line) };
 }
 
 /** Why a compiled pattern could be catastrophically slow, or null when it is safe to run. */
