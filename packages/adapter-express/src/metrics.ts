@@ -44,9 +44,12 @@ export function createMetrics(): Metrics {
   });
   const rateLimit = new Gauge({
     name: "job_rerunner_github_rate_limit_remaining",
-    help: "x-ratelimit-remaining of the latest GitHub answer that had one.",
+    help: "x-ratelimit-remaining of the latest GitHub answer that had one (NaN until one had).",
     registers,
   });
+  // Not 0 before GitHub has answered (after a restart, or for ever under DRY_RUN): an alert on a
+  // low remaining budget would fire. NaN compares false with any threshold.
+  rateLimit.set(Number.NaN);
   const conflicts = new Counter({
     name: "job_rerunner_store_conflicts_total",
     help: "Compare-and-set writes lost to another writer (then read and decided again), by operation.",

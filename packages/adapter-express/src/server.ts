@@ -184,10 +184,22 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   // A bad token is reported now rather than on the first failed run; never holds up the start.
   const credentialCheck = new AbortController();
   if (!config.dryRun && options.github === undefined && options.checkCredentials !== false) {
-    const credentials = config.githubApp === null ? { token: config.githubToken, baseUrl: config.githubApiUrl } : { app: config.githubApp, baseUrl: config.githubApiUrl };
+    // Observed like every other GitHub call: the rate-limit gauge has a number from start-up on.
+    const observed = observer === undefined ? {} : { observer };
+    const credentials =
+      config.githubApp === null
+        ? { token: config.githubToken, baseUrl: config.githubApiUrl, ...observed }
+        : { app: config.githubApp, baseUrl: config.githubApiUrl, ...observed };
     void warnAboutCredentials(credentials, logger, { signal: credentialCheck.signal });
   }
-  const reconciler = createReconciler({ rerunner: engine, store, sweep, logger, ...(options.lister === undefined ? {} : { lister: options.lister }) });
+  const reconciler = createReconciler({
+    rerunner: engine,
+    store,
+    sweep,
+    logger,
+    ...(observer === undefined ? {} : { observer }),
+    ...(options.lister === undefined ? {} : { lister: options.lister }),
+  });
   const loops = startReconcileLoops(reconciler, logger, observer);
   logger({
     level: "info",

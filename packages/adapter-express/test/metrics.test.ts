@@ -2,6 +2,7 @@
 // counters moving as real deliveries over HTTP are handled (GitHub = the local stand-in).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
 import { startServer, type RunningServer } from "../src/server.js";
@@ -101,5 +102,109 @@ describe("METRICS=false", () => {
 
   it("a bad METRICS value is a configuration error naming the variable", async () => {
     await assert.rejects(startServer({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", METRICS: "maybe" }, { port: 0 }), /METRICS/);
+  });
+});
+
+/** The samples of `name` whose labels include `labels`, summed (0 when none). */
+function total(families: ReturnType<typeof parsePrometheusTextFormat>, name: string, labels: Record<string, string>): number {
+  const family = families.find((f) => f.name === name);
+  assert.ok(family, `${name} is exposed`);
+  return family.metrics
+    .filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
+    .reduce((sum, m) => sum + Number(m.value ?? m.count), 0);
+}
+
+/** Scrapes until `ready` holds (the start-up check and the first sweep run beside the server). */
+async function scrapeUntil(url: string, ready: (families: ReturnType<typeof parsePrometheusTextFormat>) => boolean, what: string) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const families = await scrape(url);
+    if (ready(families)) return families;
+    assert.ok(Date.now() < deadline, `in time: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe("GitHub requests of every client are counted", () => {
+  const REQUESTS = "job_rerunner_github_requests_total";
+  const GAUGE = "job_rerunner_github_rate_limit_remaining";
+  const LIST = "GET /repos/{owner}/{repo}/actions/runs";
+
+  it("the start-up check, the sweep's listing and the policy's look-ups, by route template; the gauge has a number", async () => {
+    const gh = await startFakeGitHub();
+    gh.addRuns("metrics-org/swept", []);
+    const server = await startServer(
+      {
+        GITHUB_SIGN_KEY: SECRET,
+        GITHUB_TOKEN: "ghp_metrics_all",
+        GITHUB_API_URL: gh.url,
+        STORE: "memory",
+        LOG_LEVEL: "error",
+        RERUN_WHEN: "transient",
+        SWEEP_REPOS: "metrics-org/swept",
+      },
+      { port: 0, host: "127.0.0.1" },
+    );
+    try {
+      const started = await scrapeUntil(
+        server.url,
+        (f) => total(f, REQUESTS, { endpoint: "GET /rate_limit" }) > 0 && total(f, REQUESTS, { endpoint: LIST }) > 0,
+        "GET /rate_limit and the sweep's listing counted",
+      );
+      assert.equal(total(started, REQUESTS, { endpoint: "GET /rate_limit", status: "200" }), 1);
+      assert.ok(total(started, REQUESTS, { endpoint: LIST, status: "200" }) >= 1);
+      const remaining = value(started, GAUGE);
+      assert.ok(Number.isFinite(remaining) && remaining > 0 && remaining < 5000, `rate-limit remaining after start-up, got ${remaining}`);
+
+      const runId = 9201;
+      const jobId = 7_900_001;
+      gh.log(jobId, "2024-05-01T12:00:00.1234567Z ##[error]The runner has received a shutdown signal.\n");
+      const queued = await deliver(server.url, signedDelivery(SECRET, "workflow_job", workflowJobPayload({ runId, jobId, action: "queued" })));
+      assert.equal(queued.status, 202);
+      const completed = await deliver(
+        server.url,
+        signedDelivery(SECRET, "workflow_job", workflowJobPayload({ runId, jobId, action: "completed", conclusion: "failure" })),
+      );
+      assert.equal(completed.status, 201, completed.body.reason);
+      const after = await scrape(server.url);
+      assert.equal(total(after, REQUESTS, { endpoint: "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations", status: "200" }), 1);
+      assert.equal(total(after, REQUESTS, { endpoint: "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs" }), 1);
+      assert.equal(total(after, REQUESTS, { endpoint: "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", status: "201" }), 1);
+    } finally {
+      await server.close();
+      await gh.close();
+    }
+  });
+
+  it("the App's start-up check (GET /app) is counted", async () => {
+    const keys = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: "pkcs1", format: "pem" },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    });
+    const gh = await startFakeGitHub({ app: { id: 919, publicKey: keys.publicKey, installations: { 41: "octo-org" } } });
+    const server = await startServer(
+      { GITHUB_SIGN_KEY: SECRET, GITHUB_APP_ID: "919", GITHUB_APP_PRIVATE_KEY: keys.privateKey, GITHUB_API_URL: gh.url, STORE: "memory", LOG_LEVEL: "error" },
+      { port: 0, host: "127.0.0.1" },
+    );
+    try {
+      const started = await scrapeUntil(server.url, (f) => total(f, REQUESTS, { endpoint: "GET /app" }) > 0, "GET /app counted");
+      assert.equal(total(started, REQUESTS, { endpoint: "GET /app", status: "200" }), 1);
+    } finally {
+      await server.close();
+      await gh.close();
+    }
+  });
+
+  it("before any answer (DRY_RUN) the rate-limit gauge is NaN, not 0", async () => {
+    const server = await startServer({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "error" }, { port: 0, host: "127.0.0.1" });
+    try {
+      const remaining = value(await scrape(server.url), GAUGE);
+      assert.ok(Number.isNaN(remaining), `no GitHub answer yet: NaN, got ${remaining}`);
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(text, /^job_rerunner_github_rate_limit_remaining NaN$/im);
+    } finally {
+      await server.close();
+    }
   });
 });

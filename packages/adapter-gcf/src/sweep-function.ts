@@ -53,17 +53,18 @@ export function createSweepFunction(options: SweepFunctionOptions = {}): HttpFun
       const clock = options.clock === undefined ? {} : { clock: options.clock };
       // A run only the sweep finds still gets its give-up message and its metric lines.
       const notifier = notifierFromEnv(env);
+      const observer = logObserver(logger);
       const rerunner = createRerunner({
         config,
         store,
         logger,
-        observer: logObserver(logger),
+        observer,
         ...(notifier === undefined ? {} : { notifier }),
         ...(options.github === undefined ? {} : { github: options.github }),
         ...clock,
       });
       const lister = options.lister === undefined ? {} : { lister: options.lister };
-      return { kind: "ready", reconciler: createReconciler({ rerunner, store, sweep, logger, ...lister, ...clock }) };
+      return { kind: "ready", reconciler: createReconciler({ rerunner, store, sweep, logger, observer, ...lister, ...clock }) };
     } catch (error) {
       const reason =
         error instanceof ConfigError ? `configuration error: ${error.message}` : `could not start: ${error instanceof Error ? error.message : String(error)}`;

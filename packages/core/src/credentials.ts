@@ -1,5 +1,6 @@
 import { createAppJwtSource, type AppCredentials } from "./auth/app-tokens.js";
 import type { Logger } from "./log.js";
+import type { Observer } from "./observe.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
 import { describe } from "./github.js";
 
@@ -49,8 +50,11 @@ export async function checkCredentials(options: OctokitOptions, signal: AbortSig
   }
 }
 
-/** What to check: a token (GET /rate_limit), or a GitHub App (GET /app with its JWT). */
-export type Credentials = OctokitOptions | { readonly app: AppCredentials; readonly baseUrl: string };
+/**
+ * What to check: a token (GET /rate_limit), or a GitHub App (GET /app with its JWT); either with
+ * an observer that sees the request (metrics: the start-up check sets the rate-limit gauge).
+ */
+export type Credentials = OctokitOptions | { readonly app: AppCredentials; readonly baseUrl: string; readonly observer?: Observer };
 
 function problemCheck(problems: readonly [string, ...string[]]): CredentialCheck {
   return { kind: "problem", message: problems[0], problems };
@@ -99,8 +103,8 @@ function appName(appId: string, data: unknown): string {
  * so does an App without the permissions of app.yml (`actions: write`, then `checks: read`,
  * `contents: read`). Never throws.
  */
-export async function checkAppCredentials(app: AppCredentials, baseUrl: string, signal: AbortSignal): Promise<CredentialCheck> {
-  const octokit = createOctokit({ token: createAppJwtSource(app, baseUrl), baseUrl });
+export async function checkAppCredentials(app: AppCredentials, baseUrl: string, signal: AbortSignal, observer?: Observer): Promise<CredentialCheck> {
+  const octokit = createOctokit({ token: createAppJwtSource(app, baseUrl), baseUrl, ...(observer === undefined ? {} : { observer }) });
   try {
     const response = await octokit.request("GET /app", { request: { signal } });
     const data: unknown = response.data;
@@ -125,7 +129,7 @@ export async function warnAboutCredentials(
 ): Promise<CredentialCheck> {
   const timeout = AbortSignal.timeout(control.timeoutMs ?? 10_000);
   const signal = control.signal === undefined ? timeout : AbortSignal.any([timeout, control.signal]);
-  const result = "app" in options ? await checkAppCredentials(options.app, options.baseUrl, signal) : await checkCredentials(options, signal);
+  const result = "app" in options ? await checkAppCredentials(options.app, options.baseUrl, signal, options.observer) : await checkCredentials(options, signal);
   // Stopped before GitHub answered: nothing worth saying.
   if (control.signal?.aborted === true) return result;
   // One line per problem, so each says one thing.

@@ -1,6 +1,4 @@
 import type { Logger } from "./log.js";
-import { observeOctokit } from "./github-observed.js";
-import type { Observer } from "./observe.js";
 import { createOctokit, createReadOnlyOctokit, type OctokitOptions } from "./octokit.js";
 
 export interface RunRef {
@@ -92,12 +90,11 @@ export function classifyRerunError(error: unknown): RerunCallResult {
 /**
  * The GitHub client on @octokit/rest. The rerun POST has no automatic retries (it is never
  * repeated blindly); the run read goes through the read-only client, which retries. The
- * observer (metrics) sees both.
+ * options' observer (metrics) sees both.
  */
-export function createOctokitClient(options: OctokitOptions, observer?: Observer): GitHubClient {
+export function createOctokitClient(options: OctokitOptions): GitHubClient {
   const octokit = createOctokit(options);
   const reader = createReadOnlyOctokit(options);
-  if (observer !== undefined) for (const client of [octokit, reader]) observeOctokit(client, observer);
   return {
     async rerunFailedJobs(run, signal) {
       try {

@@ -1,6 +1,8 @@
 import { Octokit } from "@octokit/rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
+import { observeOctokit } from "./github-observed.js";
+import { safeObserver, type Observer } from "./observe.js";
 
 /** Where the project lives: named in the user agent so GitHub can tell whose calls these are. */
 export const PROJECT_URL = "https://github.com/job-rerunner/job-rerunner";
@@ -21,6 +23,11 @@ export interface OctokitOptions {
   readonly token: string | TokenSource | null;
   readonly baseUrl: string;
   readonly userAgent?: string;
+  /**
+   * Sees every request of the client (route template, status, rate-limit remaining: the metrics),
+   * applied here so every GitHub call module is measured alike; one that throws costs no request.
+   */
+  readonly observer?: Observer;
 }
 
 /** How long a read may wait for GitHub to allow it again before it gives up (seconds). */
@@ -54,7 +61,12 @@ function applyConventions(octokit: Octokit, token: string | TokenSource | null):
 export function createOctokit(options: OctokitOptions): Octokit {
   const octokit = new Octokit({ baseUrl: options.baseUrl, userAgent: options.userAgent ?? USER_AGENT, log: SILENT });
   applyConventions(octokit, options.token);
+  observe(octokit, options.observer);
   return octokit;
+}
+
+function observe(octokit: Octokit, observer: Observer | undefined): void {
+  if (observer !== undefined) observeOctokit(octokit, safeObserver([observer]));
 }
 
 const ReadOctokit = Octokit.plugin(retry, throttling);
@@ -81,5 +93,6 @@ export function createReadOnlyOctokit(options: OctokitOptions): Octokit {
     }
   });
   applyConventions(octokit, options.token);
+  observe(octokit, options.observer);
   return octokit;
 }

@@ -2,6 +2,7 @@ import { createAppRunLister } from "./auth/app-run-lister.js";
 import type { Rerunner } from "./engine.js";
 import { createRunLister, type RunLister } from "./github-runs.js";
 import type { Logger } from "./log.js";
+import type { Observer } from "./observe.js";
 import { createPendingDriver, type PendingSummary } from "./pending-driver.js";
 import type { Store } from "./store.js";
 import type { SweepConfig } from "./sweep-config.js";
@@ -14,6 +15,8 @@ export interface ReconcilerOptions {
   readonly logger: Logger;
   /** Default: GitHub's list endpoint on Octokit with the rerunner's token (App: each repository's installation token) and API URL. */
   readonly lister?: RunLister;
+  /** Sees the GitHub requests of the lister built here (metrics); not used with `lister`. */
+  readonly observer?: Observer;
   readonly clock?: () => number;
   /** Names this instance in sweep leases. */
   readonly holder?: string;
@@ -43,11 +46,12 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { rerunner, store, logger } = options;
   const clock = options.clock ?? Date.now;
   const config = rerunner.config;
+  const observer = options.observer === undefined ? {} : { observer: options.observer };
   const lister =
     options.lister ??
     (config.githubApp === null
-      ? createRunLister({ token: config.githubToken, baseUrl: config.githubApiUrl, clock })
-      : createAppRunLister({ app: config.githubApp, baseUrl: config.githubApiUrl, clock }));
+      ? createRunLister({ token: config.githubToken, baseUrl: config.githubApiUrl, clock, ...observer })
+      : createAppRunLister({ app: config.githubApp, baseUrl: config.githubApiUrl, clock, ...observer }));
   const sweeper = createSweeper({ rerunner, store, lister, sweep: options.sweep, logger, clock, ...(options.holder === undefined ? {} : { holder: options.holder }) });
   const pending = createPendingDriver({ rerunner, store, logger, clock, retryMs: Math.max(1000, options.sweep.pendingIntervalMs) });
 

@@ -7,7 +7,7 @@ import type { Observer } from "../observe.js";
 import type { RunEvent } from "../types.js";
 import { createAppTokenIssuer } from "./app-tokens.js";
 import { createInstallationTokens, type InstallationTokens } from "./installation-tokens.js";
-import type { TokenSource } from "../octokit.js";
+import type { OctokitOptions, TokenSource } from "../octokit.js";
 
 /** The clients that act for one event: reruns, and reading the repository's configuration file. */
 export interface EventClients {
@@ -35,7 +35,7 @@ export interface GitHubAccessOptions {
   /** Replaces the policy's look-up client built from the configuration (tests, embedding). */
   readonly facts?: FactsClient;
   readonly clock?: () => number;
-  /** Sees every GitHub call of the rerun clients (metrics). */
+  /** Sees every GitHub call of the clients built here: reruns, policy look-ups, repository files, App tokens (metrics). */
   readonly observe?: Observer;
 }
 
@@ -50,11 +50,14 @@ const MAX_INSTALLATION_CLIENTS = 1000;
 export function createGitHubAccess(options: GitHubAccessOptions): GitHubAccess {
   const { config } = options;
   const baseUrl = config.githubApiUrl;
+  const observer = options.observe;
+  // Every client built here reports its requests to the observer (metrics).
+  const octokitOptions = (token: string | TokenSource): OctokitOptions => ({ token, baseUrl, ...(observer === undefined ? {} : { observer }) });
   const rerunClient = (token: string | TokenSource): GitHubClient =>
-    options.github ?? (config.dryRun ? createDryRunClient(options.logger) : createOctokitClient({ token, baseUrl }, options.observe));
+    options.github ?? (config.dryRun ? createDryRunClient(options.logger) : createOctokitClient(octokitOptions(token)));
   const contentsClient = (token: string | TokenSource): ContentsClient | null =>
-    config.readRepoConfig ? createOctokitContents({ token, baseUrl }) : null;
-  const factsClient = (token: string | TokenSource): FactsClient => options.facts ?? createOctokitFactsClient({ token, baseUrl });
+    config.readRepoConfig ? createOctokitContents(octokitOptions(token)) : null;
+  const factsClient = (token: string | TokenSource): FactsClient => options.facts ?? createOctokitFactsClient(octokitOptions(token));
 
   const app = config.githubApp;
   if (app === null) {
@@ -70,7 +73,7 @@ export function createGitHubAccess(options: GitHubAccessOptions): GitHubAccess {
   }
 
   const tokens = createInstallationTokens({
-    issue: createAppTokenIssuer(app, baseUrl),
+    issue: createAppTokenIssuer(app, baseUrl, observer),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   const byInstallation = new Map<number, Access>();

@@ -1,4 +1,5 @@
 import { createRunLister, type RunLister } from "../github-runs.js";
+import type { Observer } from "../observe.js";
 import { createAppTokenIssuer, createInstallationFinder, type AppCredentials } from "./app-tokens.js";
 import { createInstallationTokens } from "./installation-tokens.js";
 
@@ -7,11 +8,17 @@ import { createInstallationTokens } from "./installation-tokens.js";
  * installation that serves it (found once per repository, as the App), and says which
  * installation that is, so the swept runs' events act with it as a delivery's would.
  */
-export function createAppRunLister(options: { readonly app: AppCredentials; readonly baseUrl: string; readonly clock?: () => number }): RunLister {
-  const { app, baseUrl } = options;
+export function createAppRunLister(options: {
+  readonly app: AppCredentials;
+  readonly baseUrl: string;
+  readonly clock?: () => number;
+  /** Sees every GitHub request: installation look-ups, tokens, listings (metrics). */
+  readonly observer?: Observer;
+}): RunLister {
+  const { app, baseUrl, observer } = options;
   const clock = options.clock ?? Date.now;
-  const find = createInstallationFinder(app, baseUrl);
-  const tokens = createInstallationTokens({ issue: createAppTokenIssuer(app, baseUrl), clock });
+  const find = createInstallationFinder(app, baseUrl, observer);
+  const tokens = createInstallationTokens({ issue: createAppTokenIssuer(app, baseUrl, observer), clock });
   const installations = new Map<string, Promise<number | null>>();
   const listers = new Map<number, RunLister>();
 
@@ -33,7 +40,7 @@ export function createAppRunLister(options: { readonly app: AppCredentials; read
   const listerFor = (installationId: number): RunLister => {
     let lister = listers.get(installationId);
     if (lister === undefined) {
-      lister = createRunLister({ token: () => tokens.get(installationId), baseUrl, clock });
+      lister = createRunLister({ token: () => tokens.get(installationId), baseUrl, clock, ...(observer === undefined ? {} : { observer }) });
       listers.set(installationId, lister);
     }
     return lister;

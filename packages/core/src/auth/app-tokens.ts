@@ -1,5 +1,6 @@
 import { createAppAuth } from "@octokit/auth-app";
 import { describe } from "../github.js";
+import type { Observer } from "../observe.js";
 import { createOctokit } from "../octokit.js";
 import type { IssuedToken } from "./installation-tokens.js";
 
@@ -25,9 +26,10 @@ const NO_CACHE = { get: (): string => "", set: (): void => {} };
  * the same base URL and Octokit conventions as every other call (GitHub Enterprise Server too).
  * A failure never quotes the key: the message says which installation and what GitHub answered.
  */
-function appAuth(app: AppCredentials, baseUrl: string) {
-  // Unauthenticated: auth-app puts the App's JWT on the token request itself.
-  const request = createOctokit({ token: null, baseUrl }).request.defaults({
+function appAuth(app: AppCredentials, baseUrl: string, observer?: Observer) {
+  // Unauthenticated: auth-app puts the App's JWT on the token request itself. The Octokit's
+  // hooks (conventions, the observer) stay on the request its defaults make.
+  const request = createOctokit({ token: null, baseUrl, ...(observer === undefined ? {} : { observer }) }).request.defaults({
     request: { fetch: (url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS) }) },
   });
   const auth = createAppAuth({
@@ -45,8 +47,12 @@ function appAuth(app: AppCredentials, baseUrl: string) {
  * as the App): what a sweep needs, having no delivery to name it. Null when the App is not
  * installed there; throws InstallationTokenError (never quoting the key) when GitHub fails.
  */
-export function createInstallationFinder(app: AppCredentials, baseUrl: string): (owner: string, repo: string) => Promise<number | null> {
-  const { auth, request } = appAuth(app, baseUrl);
+export function createInstallationFinder(
+  app: AppCredentials,
+  baseUrl: string,
+  observer?: Observer,
+): (owner: string, repo: string) => Promise<number | null> {
+  const { auth, request } = appAuth(app, baseUrl, observer);
   return async (owner, repo) => {
     try {
       const { token } = await auth({ type: "app" });
@@ -66,8 +72,8 @@ export function createAppJwtSource(app: AppCredentials, baseUrl: string): () => 
   return async () => (await auth({ type: "app" })).token;
 }
 
-export function createAppTokenIssuer(app: AppCredentials, baseUrl: string): (installationId: number) => Promise<IssuedToken> {
-  const { auth } = appAuth(app, baseUrl);
+export function createAppTokenIssuer(app: AppCredentials, baseUrl: string, observer?: Observer): (installationId: number) => Promise<IssuedToken> {
+  const { auth } = appAuth(app, baseUrl, observer);
   return async (installationId) => {
     try {
       const issued = await auth({ type: "installation", installationId, refresh: true });
