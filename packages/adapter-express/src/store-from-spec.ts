@@ -1,4 +1,4 @@
-import { ConfigError, MemoryStore, type Store } from "@job-rerunner/core";
+import { ConfigError, MemoryStore, shownStore, type Store } from "@job-rerunner/core";
 import { PostgresStore, PostgresUnavailable } from "./postgres-store.js";
 import { SqliteStore } from "./sqlite-store.js";
 
@@ -42,7 +42,7 @@ export function storeFromSpec(spec: string | null, options: StoreSpecOptions = {
     }
     return { store, description: `postgres://${store.target}${store.schema === undefined ? "" : ` schema ${store.schema}`}` };
   }
-  throw new ConfigError("STORE", `must be "memory", "sqlite:PATH", "postgres://..." or "firestore", got "${chosen.replace(/\/\/([^/@:]*):.*@/, "//$1:***@")}"`);
+  throw new ConfigError("STORE", `must be "memory", "sqlite:PATH", "postgres://..." or "firestore", got "${shownStore(chosen)}"`);
 }
 
 /**

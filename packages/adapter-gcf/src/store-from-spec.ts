@@ -1,5 +1,5 @@
 import type { Settings } from "@google-cloud/firestore";
-import { ConfigError, MemoryStore, type Env, type Store } from "@job-rerunner/core";
+import { ConfigError, MemoryStore, shownStore, type Env, type Store } from "@job-rerunner/core";
 import { DEFAULT_COLLECTION, FirestoreStore, validateCollection } from "./firestore-store.js";
 
 /** This adapter keeps state in Firestore unless STORE says otherwise: instances come and go. */
@@ -36,5 +36,5 @@ export function storeFromSpec(spec: string | null, env: Env): { store: Store; de
     const where = env.FIRESTORE_EMULATOR_HOST ? `emulator ${env.FIRESTORE_EMULATOR_HOST}` : `database ${databaseId || "(default)"}`;
     return { store: new FirestoreStore({ settings, collection }), description: `firestore ${where}, collection ${collection}` };
   }
-  throw new ConfigError("STORE", `must be "firestore" or "memory" for Cloud Functions (state must outlive instances), got "${chosen}"`);
+  throw new ConfigError("STORE", `must be "firestore" or "memory" for Cloud Functions (state must outlive instances), got "${shownStore(chosen)}"`);
 }

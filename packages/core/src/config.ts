@@ -115,9 +115,16 @@ function storeSpec(env: Env): string | null {
   if (raw === "memory" || raw === "firestore") return raw;
   if (raw.startsWith("sqlite:") && raw.length > "sqlite:".length) return raw;
   if (/^postgres(ql)?:\/\/./.test(raw)) return raw;
-  // A mistyped database URL may hold a password: never repeat it.
-  const shown = raw.replace(/\/\/([^/@:]*):.*@/, "//$1:***@");
-  throw new ConfigError("STORE", `must be "memory", "sqlite:PATH", "postgres://USER:PASSWORD@HOST:PORT/DB" or "firestore", got "${shown}"`);
+  throw new ConfigError("STORE", `must be "memory", "sqlite:PATH", "postgres://USER:PASSWORD@HOST:PORT/DB" or "firestore", got "${shownStore(raw)}"`);
+}
+
+/**
+ * A STORE value as a message may show it: a mistyped database URL (`postgresql:/u:pw@host`,
+ * `postgres:u:pw@host`) may hold a password, so everything before its last `@` is hidden.
+ */
+export function shownStore(raw: string): string {
+  const at = raw.lastIndexOf("@");
+  return at < 0 ? raw : `***${raw.slice(at)}`;
 }
 
 /**

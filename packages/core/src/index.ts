@@ -1,5 +1,5 @@
 export { verifySignature, sign } from "./signature.js";
-export { configFromEnv, defineConfig, DEFAULTS, type Config, type Env } from "./config.js";
+export { configFromEnv, defineConfig, DEFAULTS, shownStore, type Config, type Env } from "./config.js";
 export { ConfigError } from "./errors.js";
 export { compileBranchPatterns, branchRefusal, DEFAULT_BRANCH_ONLY, type BranchMatcher } from "./branches.js";
 export { MemoryStore, recordKey, pendingUntil, type Store, type Versioned, type VersionedDoc, type JsonValue } from "./store.js";

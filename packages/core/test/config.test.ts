@@ -147,7 +147,11 @@ describe("STORE with a PostgreSQL URL", () => {
       return undefined;
     })();
     assert.ok(error);
-    assert.match(error.message, /^STORE must be .*postgres:\/\/USER:PASSWORD@HOST:PORT\/DB.*got "postgress:\/\/jobs:\*\*\*@db\.example\.com\/jobs"$/);
+    assert.match(error.message, /^STORE must be .*postgres:\/\/USER:PASSWORD@HOST:PORT\/DB.*got "\*\*\*@db\.example\.com\/jobs"$/);
+    // Without the `//`, too: everything before the last @ is hidden.
+    for (const typo of ["postgresql:/admin:S3cr3t-PW@db.internal/prod", "postgres:admin:S3cr3t-PW@db.internal/prod", "admin:S3cr3t-PW@db.internal"]) {
+      assert.throws(() => configFromEnv({ ...base, STORE: typo }), (e: unknown) => e instanceof Error && !e.message.includes("S3cr3t") && e.message.includes('got "***@db.internal'), typo);
+    }
     assert.ok(!error.message.includes("hunter2"));
   });
 });
