@@ -20,6 +20,8 @@ export interface FlakyJob {
 interface AttemptFacts {
   readonly jobs: Map<string, { conclusion: string | null; evidence?: string }>;
   rerun: boolean;
+  /** The attempt's workflow_run conclusion, once an entry knew it. */
+  runConclusion: string | null;
 }
 
 const NOT_FAILED = new Set(["success", "skipped", "neutral"]);
@@ -32,7 +34,11 @@ function failed(conclusion: string | null): boolean {
  * The flaky-job table from the decision history (pure): entries with `at >= since` are folded
  * per run attempt (what the last entry knew of each job wins), then counted per repository,
  * workflow and job name. An attempt counts as re-run when a rerun was recorded for it or a later
- * attempt of the run was seen. Most failures first.
+ * attempt of the run was seen. A rerun passed when the job's conclusion in the next attempt is
+ * `success`. When no entry knew that conclusion (the next attempt's workflow_run completed event
+ * came before the job's workflow_job one, and its verdict is recorded once, then), it passed when
+ * that attempt's run concluded `success`, which a failed job rules out: the count does not depend
+ * on webhook order. Most failures first.
  */
 export function flakyJobs(entries: readonly HistoryEntry[], since: number): FlakyJob[] {
   const runs = new Map<string, { repo: string; workflow: string; attempts: Map<number, AttemptFacts> }>();
@@ -46,20 +52,26 @@ export function flakyJobs(entries: readonly HistoryEntry[], since: number): Flak
     if (entry.workflow !== null) run.workflow = entry.workflow;
     let attempt = run.attempts.get(entry.attempt);
     if (attempt === undefined) {
-      attempt = { jobs: new Map(), rerun: false };
+      attempt = { jobs: new Map(), rerun: false, runConclusion: null };
       run.attempts.set(entry.attempt, attempt);
     }
     for (const job of entry.jobs) {
       attempt.jobs.set(job.name, job.evidence === undefined ? { conclusion: job.conclusion } : { conclusion: job.conclusion, evidence: job.evidence });
     }
     if (entry.verdict === "rerun") attempt.rerun = true;
+    if (entry.runConclusion !== undefined) attempt.runConclusion = entry.runConclusion;
   }
   const table = new Map<string, { repo: string; workflow: string; job: string; failures: number; reruns: number; rerunsPassed: number; evidence: Map<string, number> }>();
   for (const run of runs.values()) {
     for (const [n, attempt] of run.attempts) {
       const next = [...run.attempts.keys()].filter((k) => k > n).sort((a, b) => a - b)[0];
       const rerun = attempt.rerun || next !== undefined;
-      const nextJobs = next === undefined ? undefined : run.attempts.get(next)?.jobs;
+      const nextAttempt = next === undefined ? undefined : run.attempts.get(next);
+      const passedNext = (name: string): boolean => {
+        if (nextAttempt === undefined) return false;
+        const conclusion = nextAttempt.jobs.get(name)?.conclusion ?? null;
+        return conclusion !== null ? conclusion === "success" : nextAttempt.runConclusion === "success";
+      };
       for (const [name, job] of attempt.jobs) {
         if (!failed(job.conclusion)) continue;
         const key = JSON.stringify([run.repo, run.workflow, name]);
@@ -70,7 +82,7 @@ export function flakyJobs(entries: readonly HistoryEntry[], since: number): Flak
         }
         row.failures++;
         if (rerun) row.reruns++;
-        if (rerun && nextJobs?.get(name)?.conclusion === "success") row.rerunsPassed++;
+        if (rerun && passedNext(name)) row.rerunsPassed++;
         if (job.evidence !== undefined) row.evidence.set(job.evidence, (row.evidence.get(job.evidence) ?? 0) + 1);
       }
     }

@@ -34,6 +34,12 @@ export interface HistoryEntry {
   readonly verdict: Verdict;
   /** The attempt's completed jobs as known at the decision (at most MAX_HISTORY_JOBS). */
   readonly jobs: readonly HistoryJob[];
+  /**
+   * The attempt's workflow_run conclusion, when its completion was known at the decision. Its
+   * jobs' completions may arrive after it (GitHub does not order webhooks), so an entry written
+   * then lists none of them: the flaky-job table falls back on this. Absent in older entries.
+   */
+  readonly runConclusion?: string;
   /** Epoch ms after which the entry is dropped (RECORD_TTL_DAYS after the decision). */
   readonly expiresAt: number;
 }

@@ -34,6 +34,8 @@ interface Finding {
   readonly status: number;
   readonly reason: string;
   readonly jobs: readonly JobEntry[];
+  /** The attempt's workflow_run conclusion, when its completion is known (null: not known). */
+  readonly runConclusion: string | null;
   /** Recorded at most once per attempt and verdict (a claim in the store comes first). */
   readonly once: boolean;
   /** A rerun metric to count once the claim is won (so a verdict seen again is not counted again). */
@@ -164,6 +166,7 @@ export function createVisibility(options: VisibilityOptions) {
       reason: clip(finding.reason),
       verdict: finding.verdict,
       jobs: historyJobs(finding.jobs),
+      ...(finding.runConclusion === null ? {} : { runConclusion: clip(finding.runConclusion) }),
       expiresAt,
     };
     const kind = NOTIFY_KIND[finding.verdict];
@@ -205,7 +208,7 @@ export function createVisibility(options: VisibilityOptions) {
       const reason = failed
         ? `run attempt ${event.attempt} failed and RUN_ATTEMPTS=${config.runAttempts} allows no further rerun`
         : `run attempt ${event.attempt} passed`;
-      await recordFinding(event, facts, { verdict: failed ? "gave-up" : "passed", attempt: event.attempt, status: 204, reason, jobs: Object.values(next.jobs), once: true }, config, deadline);
+      await recordFinding(event, facts, { verdict: failed ? "gave-up" : "passed", attempt: event.attempt, status: 204, reason, jobs: Object.values(next.jobs), runConclusion: next.runCompleted ? next.runConclusion : null, once: true }, config, deadline);
       return;
     }
   }
@@ -221,7 +224,14 @@ export function createVisibility(options: VisibilityOptions) {
 
   /** What a no-action decision says about its attempt, if anything worth recording. */
   function findingOf(decision: Decision, record: RunRecord, config: Config): Finding | undefined {
-    const base = { attempt: record.attempt, status: decision.status, reason: decision.reason, jobs: Object.values(record.jobs), once: true };
+    const base = {
+      attempt: record.attempt,
+      status: decision.status,
+      reason: decision.reason,
+      jobs: Object.values(record.jobs),
+      runConclusion: record.runCompleted ? record.runConclusion : null,
+      once: true,
+    };
     // GitHub refused the rerun for good earlier (a `refused` rerun state): later events say so again.
     if (record.rerun.state === "refused") return { ...base, verdict: "gave-up", metric: "refused" };
     if (decision.status !== 200 || record.rerun.state !== "none" || !finished(record)) return undefined;
@@ -257,6 +267,7 @@ export function createVisibility(options: VisibilityOptions) {
         status: settlement.status,
         reason: settlement.reason,
         jobs: record.attempt === attempt ? Object.values(record.jobs) : [],
+        runConclusion: record.attempt === attempt && record.runCompleted ? record.runConclusion : null,
         once: verdict !== "pending",
       };
       await bounded("rerun history", event, deadline, () => recordFinding(event, record, finding, config, deadline));

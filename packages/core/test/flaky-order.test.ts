@@ -1,0 +1,70 @@
+// The flaky-job table does not depend on webhook order (GitHub does not guarantee it): a job
+// that failed in attempt 1 and passed in attempt 2 counts as "re-run passed" whether attempt 2's
+// workflow_run completed arrives before or after its workflow_job completed.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { configFromEnv, createRerunner, flakyJobs, MemoryStore, type FlakyJob, type HistoryEntry } from "@job-rerunner/core";
+import { sampleHistoryEntry, signedDelivery, workflowJobPayload, workflowRunPayload } from "@job-rerunner/core/testing";
+
+const SECRET = "flaky-order-secret";
+
+type Delivery = ReturnType<typeof signedDelivery>;
+
+async function table(runAttempts: string, order: "run-first" | "job-first"): Promise<{ rows: FlakyJob[]; verdicts: string[] }> {
+  const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", RUN_ATTEMPTS: runAttempts });
+  const store = new MemoryStore();
+  const engine = createRerunner({ config, store, logger: () => {} });
+  const send = (d: Delivery) => engine.handle({ headers: d.headers, rawBody: d.rawBody });
+  const run = { runId: 91, branch: "master", workflow: "CI" };
+  const job = (attempt: number, jobId: number, jobName: string, action: "queued" | "completed", conclusion?: "success" | "failure") =>
+    signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, attempt, jobId, jobName, action, ...(conclusion === undefined ? {} : { conclusion }) }));
+  const runDone = (attempt: number, conclusion: "success" | "failure") => signedDelivery(SECRET, "workflow_run", workflowRunPayload({ ...run, attempt, action: "completed", conclusion }));
+
+  // Attempt 1: build passes, e2e fails and is re-run.
+  await send(job(1, 1, "build", "queued"));
+  await send(job(1, 2, "e2e", "queued"));
+  await send(job(1, 1, "build", "completed", "success"));
+  assert.equal((await send(job(1, 2, "e2e", "completed", "failure"))).status, 201);
+  await send(runDone(1, "failure"));
+  // Attempt 2: e2e passes; its two completions arrive in either order.
+  await send(job(2, 3, "e2e", "queued"));
+  const jobDone = job(2, 3, "e2e", "completed", "success");
+  const attempt2 = order === "run-first" ? [runDone(2, "success"), jobDone] : [jobDone, runDone(2, "success")];
+  for (const d of attempt2) await send(d);
+
+  const history = await store.listHistory(0, 100);
+  return { rows: flakyJobs(history, 0), verdicts: history.map((h) => `${h.attempt}:${h.verdict}`).reverse() };
+}
+
+describe("flaky-job table and webhook order", () => {
+  for (const runAttempts of ["3", "2"]) {
+    it(`RUN_ATTEMPTS=${runAttempts}: attempt 2's run completion before or after its job completion gives the same counts`, async () => {
+      const expected = [{ repo: "octo-org/octo-repo", workflow: "CI", job: "e2e", failures: 1, reruns: 1, rerunsPassed: 1, evidence: null, evidenceCount: 0 }];
+      const jobFirst = await table(runAttempts, "job-first");
+      const runFirst = await table(runAttempts, "run-first");
+      assert.deepEqual(jobFirst.rows, expected, JSON.stringify(jobFirst.verdicts));
+      assert.deepEqual(runFirst.rows, expected, JSON.stringify(runFirst.verdicts));
+      assert.deepEqual(runFirst.verdicts, jobFirst.verdicts, "the same decisions are listed");
+    });
+  }
+});
+
+describe("flakyJobs pairing a failed job with the next attempt", () => {
+  const e2e = (conclusion: string): HistoryEntry["jobs"] => [{ name: "e2e", conclusion }];
+  const passed = (entries: HistoryEntry[]) => flakyJobs(entries, 0).find((r) => r.job === "e2e")?.rerunsPassed;
+  const rerun = sampleHistoryEntry({ runId: 5, attempt: 1, verdict: "rerun", jobs: e2e("failure"), at: 1 });
+  const next = (jobs: HistoryEntry["jobs"], runConclusion?: string): HistoryEntry =>
+    sampleHistoryEntry({ runId: 5, attempt: 2, verdict: "passed", jobs, at: 2, ...(runConclusion === undefined ? {} : { runConclusion }) });
+
+  it("the job's own conclusion in the next attempt decides when it is known", () => {
+    assert.equal(passed([rerun, next(e2e("success"))]), 1);
+    assert.equal(passed([rerun, next(e2e("failure"), "success")]), 0, "the job's fact wins over the run's");
+    assert.equal(passed([rerun, next(e2e("cancelled"))]), 0);
+  });
+
+  it("otherwise the next attempt's run conclusion: success passed, anything else (or not known) did not", () => {
+    assert.equal(passed([rerun, next([], "success")]), 1);
+    assert.equal(passed([rerun, next([], "cancelled")]), 0, "a cancelled run is a 'passed' verdict under RERUN_CONCLUSIONS=failure, not a passed job");
+    assert.equal(passed([rerun, next([])]), 0, "an entry from before run conclusions were recorded");
+  });
+});
