@@ -1,6 +1,7 @@
 import { clip } from "./echo.js";
 import { describe } from "./github.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
+import { describeValue } from "./sweep-event.js";
 
 export interface RunsPageRequest {
   readonly owner: string;
@@ -76,6 +77,15 @@ export function hasNextLink(link: string | undefined): boolean {
   return link !== undefined && /<[^>]*>\s*;\s*rel="?([^"]*\s)?next(\s[^"]*)?"?/.test(link);
 }
 
+/** What an answer that is not a listing carried, short: its `message`, or its type and a clipped preview. */
+function bodyPreview(data: unknown): string {
+  if (data instanceof ArrayBuffer) return `${data.byteLength} bytes`;
+  if (typeof data === "object" && data !== null && !Array.isArray(data) && "message" in data && typeof data.message === "string") {
+    return `message ${JSON.stringify(clip(data.message))}`;
+  }
+  return describeValue(data);
+}
+
 /** `GET /repos/{owner}/{repo}/actions/runs?status=completed&created=...` on Octokit, conditional on the last ETag. */
 export function createRunLister(options: OctokitOptions & { readonly clock?: () => number; readonly requestTimeoutMs?: number }): RunLister {
   const octokit = createOctokit(options);
@@ -105,11 +115,16 @@ export function createRunLister(options: OctokitOptions & { readonly clock?: () 
           request: { signal },
         });
         const headers = response.headers as Headers;
-        const data = response.data as { total_count?: unknown; workflow_runs?: unknown };
+        const data: unknown = response.data;
+        const listing = typeof data === "object" && data !== null && !Array.isArray(data) ? (data as { total_count?: unknown; workflow_runs?: unknown }) : null;
+        if (listing === null || !Array.isArray(listing.workflow_runs)) {
+          // A maintenance message or an HTML page is no listing: read as an empty page, the cursor would move past runs never seen.
+          return { kind: "unavailable", message: `GitHub answered ${response.status} without a workflow_runs list (${bodyPreview(data)})`, answered: true };
+        }
         return {
           kind: "page",
-          runs: Array.isArray(data.workflow_runs) ? data.workflow_runs : [],
-          totalCount: typeof data.total_count === "number" ? data.total_count : 0,
+          runs: listing.workflow_runs,
+          totalCount: typeof listing.total_count === "number" ? listing.total_count : 0,
           etag: header(headers, "etag") ?? null,
           hasNext: hasNextLink(header(headers, "link")),
           slowDownUntil: slowDownUntil(headers, clock()),

@@ -1,5 +1,5 @@
 import type { WorkflowRunEvent } from "./types.js";
-import { clip } from "./echo.js";
+import { clip, ECHO_LIMIT } from "./echo.js";
 
 /** A listed run the sweep cannot use, and why (logged, counted in the summary). */
 export interface SkippedRun {
@@ -36,11 +36,30 @@ const positiveInt = (value: unknown): number | undefined =>
 const str = (value: unknown): string | null => (typeof value === "string" && value.length > 0 ? clip(value) : null);
 const login = (value: unknown): string | null => (isObject(value) ? str(value.login) : null);
 
+/**
+ * A malformed listed value as a reason shows it: its type and a clipped preview, never the value
+ * serialised whole. A listing can carry 200,000 nested arrays (JSON.stringify and String overflow
+ * the stack), a 2 MB string, or a number past 2^53 (a BigInt, which JSON.stringify refuses).
+ */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (value === null) return "null";
+  if (typeof value === "string") return `string ${JSON.stringify(clip(value))}${value.length > ECHO_LIMIT ? ` of ${value.length} characters` : ""}`;
+  if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${String(value)}`;
+  if (typeof value === "bigint") return `number ${clip(value.toString())}`;
+  if (Array.isArray(value)) return `array of ${value.length} ${value.length === 1 ? "item" : "items"}`;
+  if (typeof value === "object") {
+    const keys = Object.keys(value);
+    return `object with ${keys.length} ${keys.length === 1 ? "key" : "keys"}`;
+  }
+  return typeof value;
+}
+
 /** Reads one entry of `workflow_runs`; never throws. */
 export function readListedRun(value: unknown, expected: { owner: string; name: string }): ListedRun | SkippedRun {
   if (!isObject(value)) return { kind: "skipped", reason: "run is not a JSON object" };
   const id = positiveInt(value.id);
-  if (id === undefined) return { kind: "skipped", reason: `run has no valid id (${JSON.stringify(value.id) ?? "missing"})` };
+  if (id === undefined) return { kind: "skipped", reason: `run has no valid id (${describeValue(value.id)})` };
   const skip = (why: string): SkippedRun => ({ kind: "skipped", reason: `run ${id}: ${why}` });
   const repository = value.repository;
   const repoId = isObject(repository) ? positiveInt(repository.id) : undefined;
@@ -48,9 +67,9 @@ export function readListedRun(value: unknown, expected: { owner: string; name: s
   const status = str(value.status);
   if (status === null) return skip("no status");
   const updatedAt = Date.parse(typeof value.updated_at === "string" ? value.updated_at : "");
-  if (Number.isNaN(updatedAt)) return skip(`updated_at is not a time (${JSON.stringify(value.updated_at) ?? "missing"})`);
+  if (Number.isNaN(updatedAt)) return skip(`updated_at is not a time (${describeValue(value.updated_at)})`);
   const attempt = value.run_attempt === undefined ? 1 : positiveInt(value.run_attempt);
-  if (attempt === undefined) return skip(`run_attempt is not a positive whole number (${JSON.stringify(value.run_attempt)})`);
+  if (attempt === undefined) return skip(`run_attempt is not a positive whole number (${describeValue(value.run_attempt)})`);
   if (value.conclusion !== null && value.conclusion !== undefined && typeof value.conclusion !== "string") return skip("conclusion is not a string");
   return {
     kind: "run",

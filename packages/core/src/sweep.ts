@@ -27,9 +27,9 @@ const LEASE_MS = 120_000;
 
 export interface SweepSummary {
   readonly repositories: number;
-  /** HTTP requests to GitHub's list endpoint. */
+  /** HTTP requests the sweep made to GitHub: list pages, and the repository read for its default branch. */
   readonly requests: number;
-  /** Of those, answered 304 Not Modified (not counted against the rate limit). */
+  /** Of the list requests, answered 304 Not Modified (not counted against the rate limit). */
   readonly notModified: number;
   /** Completed runs that finished inside the window. */
   readonly runsExamined: number;
@@ -124,7 +124,11 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     const completed = async (run: ListedRun): Promise<ListedRun> => {
       let known = run;
       if (known.defaultBranch === null && lister.defaultBranch !== undefined) {
-        defaultBranch ??= lister.defaultBranch(repo.owner, repo.name, signal);
+        if (defaultBranch === undefined) {
+          // GET /repos/{owner}/{repo}: a request of this sweep like the list pages.
+          tally.requests++;
+          defaultBranch = lister.defaultBranch(repo.owner, repo.name, signal);
+        }
         known = { ...known, defaultBranch: await defaultBranch };
       }
       if (lister.installationOf !== undefined) {

@@ -144,11 +144,16 @@ describe("sweep in-process against the stand-in GitHub", () => {
       { id: onOther, headBranch: "master", createdAt: ago(10 * 60_000), updatedAt: ago(60_000), conclusion: "failure" },
     ]);
     const before = gh.calls.filter((c) => c.path === `/repos/${repo}`).length;
+    const listsBefore = gh.listCalls(repo).length;
     const summary = await setup([repo]).sweep();
     assert.ok(summary);
     assert.equal(gh.performed(onMain), 1, summary.problems.join("\n"));
     assert.equal(gh.rerunCalls(onOther), 0, "master is not this repository's default branch");
-    assert.equal(gh.calls.filter((c) => c.path === `/repos/${repo}`).length - before, 1, "one repository read for two failed runs");
+    const reads = gh.calls.filter((c) => c.path === `/repos/${repo}`).length - before;
+    assert.equal(reads, 1, "one repository read for two failed runs");
+    const lists = gh.listCalls(repo).length - listsBefore;
+    assert.equal(summary.requests, lists + reads, "the summary counts the repository read with the list request");
+    assert.equal(summary.requests, 2);
   });
 
   it("finds a run created long before the window that finished inside it; leaves runs that finished before the lookback", async () => {
@@ -199,7 +204,7 @@ describe("sweep in-process against the stand-in GitHub", () => {
     assert.equal(gh.performed(lost), 0);
     const next = await reconciler.sweep();
     assert.equal(next?.errors, 0, next?.problems.join("\n"));
-    assert.equal(next?.requests, 2, "page 1 and page 2 again: no 304, since the cursor kept no ETag");
+    assert.equal(next?.requests, 3, "page 1 and page 2 again (no 304: the cursor kept no ETag), and the default branch read for the failed run");
     assert.equal(gh.performed(lost), 1);
   });
 
@@ -225,6 +230,61 @@ describe("sweep in-process against the stand-in GitHub", () => {
     assert.match(summary?.problems.join("\n") ?? "", new RegExp(`run ${bad}: updated_at is not a time`));
     assert.equal(gh.performed(good), 1);
     assert.equal(gh.rerunCalls(bad), 0);
+  });
+
+  it("a 200 listing without workflow_runs (a maintenance message, an HTML page) is an error: the cursor stays, and the next sweep re-runs the run once", async () => {
+    const [a, b] = [repoName(), repoName()];
+    const [runA, runB] = [nextRun++, nextRun++];
+    gh.addRuns(a, [{ id: runA, createdAt: ago(10 * 60_000), updatedAt: ago(60_000), conclusion: "failure" }]);
+    gh.addRuns(b, [{ id: runB, createdAt: ago(10 * 60_000), updatedAt: ago(60_000), conclusion: "failure" }]);
+    gh.answerListing(a, 1, { body: JSON.stringify({ message: "maintenance" }) });
+    const unicorn = `<!DOCTYPE html><html><body><p>Unicorn! This page is taking too long to load.</p>${"<p>filler</p>".repeat(10_000)}</body></html>`;
+    gh.answerListing(b, 1, { body: unicorn, contentType: "text/html; charset=utf-8" });
+    const reconciler = setup([a, b]);
+    const failed = await reconciler.sweep();
+    assert.ok(failed);
+    const said = failed.problems.join("\n");
+    assert.equal(failed.errors, 2, said);
+    assert.equal(failed.rerunsMade, 0);
+    assert.equal(failed.runsExamined, 0);
+    assert.match(said, new RegExp(`${a}: page 1: .*workflow_runs.*maintenance.*the cursor stays`));
+    assert.match(said, new RegExp(`${b}: page 1: .*workflow_runs.*Unicorn!.*the cursor stays`));
+    assert.ok(said.length < 2_000, `the HTML page is not echoed whole (${said.length} characters)`);
+    assert.equal(gh.rerunCalls(runA) + gh.rerunCalls(runB), 0);
+    const next = await reconciler.sweep();
+    assert.equal(next?.errors, 0, next?.problems.join("\n"));
+    assert.equal(next?.rerunsMade, 2);
+    assert.equal(gh.performed(runA), 1);
+    assert.equal(gh.performed(runB), 1);
+    await reconciler.sweep();
+    assert.equal(gh.rerunCalls(runA) + gh.rerunCalls(runB), 2, "re-run exactly once each");
+  });
+
+  it("runs with deeply nested or huge values (id of 200,000 nested arrays, 2 MB string, 31 digits) are skipped with a short reason; the rest of the page is swept", async () => {
+    const repo = repoName();
+    const [deepId, longId, bigId, deepTime, good] = [nextRun++, nextRun++, nextRun++, nextRun++, nextRun++];
+    const nested = "[".repeat(200_000) + "]".repeat(200_000);
+    gh.addRuns(repo, [
+      { id: deepId, createdAt: ago(60_000), updatedAt: ago(30_000), rawJson: { id: nested } },
+      { id: longId, createdAt: ago(59_000), updatedAt: ago(30_000), raw: { id: "9".repeat(2_000_000) } },
+      { id: bigId, createdAt: ago(58_000), updatedAt: ago(30_000), rawJson: { id: "1" + "0".repeat(30) } },
+      { id: deepTime, createdAt: ago(57_000), rawJson: { updated_at: nested, run_attempt: nested } },
+      { id: good, createdAt: ago(50_000), updatedAt: ago(30_000) },
+    ]);
+    const summary = await setup([repo]).sweep();
+    assert.ok(summary);
+    const said = summary.problems.join("\n");
+    assert.equal(summary.errors, 0, said.slice(0, 2_000));
+    assert.equal(summary.skippedRuns, 4, said.slice(0, 2_000));
+    assert.equal(gh.performed(good), 1, "the good run on the same page is swept");
+    assert.equal(gh.rerunCalls(deepId) + gh.rerunCalls(longId) + gh.rerunCalls(bigId) + gh.rerunCalls(deepTime), 0);
+    assert.match(said, /no valid id \(array/);
+    assert.match(said, /no valid id \(string "9{20}/);
+    assert.match(said, /no valid id \(\w+ 10{20}/);
+    assert.match(said, new RegExp(`run ${deepTime}: updated_at is not a time \\(array`));
+    for (const line of summary.problems) assert.ok(line.length < 600, `a short reason: ${line.length} characters`);
+    const logged = JSON.stringify(logs).length;
+    assert.ok(logged < 20_000, `nothing echoed whole in the logs (${logged} characters)`);
   });
 
   it("a repository whose sweep lease another instance holds is left to it; once that lease ends it is swept here", async () => {

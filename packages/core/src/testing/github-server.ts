@@ -101,6 +101,19 @@ export interface FakeListedRun {
   readonly actor?: string | null;
   /** Fields laid over the listed JSON as they are (to list malformed runs). */
   readonly raw?: Readonly<Record<string, unknown>>;
+  /**
+   * Fields laid over the listed JSON as JSON text, spliced into the answer unparsed: values
+   * JSON.stringify cannot make, such as 200,000 nested arrays or a number beyond 2^53.
+   */
+  readonly rawJson?: Readonly<Record<string, string>>;
+}
+
+/** A listing answer given as it is, body and all (a 200 without `workflow_runs`, an HTML page). */
+export interface FakeListingAnswer {
+  readonly status?: number;
+  readonly body: string;
+  /** Default `application/json; charset=utf-8`. */
+  readonly contentType?: string;
 }
 
 /**
@@ -172,6 +185,8 @@ export interface FakeGitHub {
   addRuns(fullName: string, runs: readonly FakeListedRun[]): void;
   /** `GET .../actions/runs` answers `status` for page `page` of `owner/name`, the next `times` times (status 0: never answers). */
   failListing(fullName: string, page: number, status?: number, times?: number): void;
+  /** `GET .../actions/runs` answers `answer` (default status 200) for page `page` of `owner/name`, the next `times` times (default 1). */
+  answerListing(fullName: string, page: number, answer: FakeListingAnswer, times?: number): void;
   /** The next `times` list requests answer 429 with this Retry-After (seconds). */
   rateLimitListing(retryAfterSeconds: number, times?: number): void;
   /** The default branch `GET /repos/{o}/{r}` reports for a repository with listed runs (default "master"). */
@@ -322,7 +337,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const downloadPort = (downloads.address() as AddressInfo).port;
   let delayMs = 0;
   const repos = new Map<string, Map<number, FakeListedRun>>();
-  const listFailures: { repo: string; page: number; status: number; left: number }[] = [];
+  const listFailures: { repo: string; page: number; status: number; left: number; answer?: FakeListingAnswer }[] = [];
   let rateLimited = { retryAfter: 0, left: 0 };
   const defaultBranches = new Map<string, string>();
 
@@ -356,7 +371,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   };
 
   const repoKey = (owner: string, name: string): string => `${owner}/${name}`.toLowerCase();
-  const listedJson = (owner: string, name: string, listed: FakeListedRun): Record<string, unknown> => {
+  /** JSON text of `rawJson` fields, stood in for by these strings until the body is serialised. */
+  const RAW_JSON = /"\\u0000rawJson:(\d+)"/g;
+  const listedJson = (owner: string, name: string, listed: FakeListedRun, rawTexts: string[]): Record<string, unknown> => {
+    const spliced = Object.fromEntries(Object.entries(listed.rawJson ?? {}).map(([key, text]) => [key, `\u0000rawJson:${rawTexts.push(text) - 1}`]));
     const state = current(listed.id);
     const created = listed.createdAt ?? new Date().toISOString();
     const actor = (login: string | null | undefined) => (login === null || login === undefined ? null : { login, id: 1, type: "User" });
@@ -375,6 +393,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       triggering_actor: actor(listed.triggeringActor === undefined ? (listed.actor === undefined ? "octocat" : listed.actor) : listed.triggeringActor),
       repository: { id: listed.repoId ?? DEFAULT_REPO_ID, name, full_name: `${owner}/${name}`, owner: { login: owner } },
       ...listed.raw,
+      ...spliced,
     };
   };
 
@@ -393,18 +412,28 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     if (failure !== undefined) {
       failure.left--;
       if (failure.status === 0) return; // never answered; closed with the server
+      if (failure.answer !== undefined) {
+        const { body, contentType = "application/json; charset=utf-8" } = failure.answer;
+        res.writeHead(failure.status, { ...rate, "content-type": contentType, "content-length": Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
       return json(res, failure.status, { message: "Server Error" }, rate);
     }
     const created = createdFilter(query.get("created"));
     if (created === "invalid") return json(res, 422, { message: `Invalid created filter: ${query.get("created")}` }, rate);
     const status = query.get("status");
+    const rawTexts: string[] = [];
     const runs = [...listed.values()]
-      .map((r) => listedJson(owner, name, r))
+      .map((r) => listedJson(owner, name, r, rawTexts))
       .filter((r) => status === null || r.status === status || r.conclusion === status)
       .filter((r) => created(Date.parse(String(r.created_at))))
       .sort((a, b) => Date.parse(String(b.created_at)) - Date.parse(String(a.created_at)) || Number(b.id) - Number(a.id));
     const lastPage = Math.max(1, Math.ceil(runs.length / perPage));
-    const body = JSON.stringify({ total_count: runs.length, workflow_runs: runs.slice((page - 1) * perPage, page * perPage) });
+    const body = JSON.stringify({ total_count: runs.length, workflow_runs: runs.slice((page - 1) * perPage, page * perPage) }).replace(
+      RAW_JSON,
+      (_, n: string) => rawTexts[Number(n)] ?? "null",
+    );
     const etag = `W/"${createHash("sha1").update(body).digest("hex")}"`;
     const link = (n: number, rel: string): string => {
       const q = new URLSearchParams(query);
@@ -645,6 +674,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     },
     failListing(fullName, page, status = 502, times = Number.POSITIVE_INFINITY) {
       listFailures.push({ repo: fullName.toLowerCase(), page, status, left: times });
+    },
+    answerListing(fullName, page, answer, times = 1) {
+      listFailures.push({ repo: fullName.toLowerCase(), page, status: answer.status ?? 200, left: times, answer });
     },
     rateLimitListing(retryAfterSeconds, times = 1) {
       rateLimited = { retryAfter: retryAfterSeconds, left: times };
