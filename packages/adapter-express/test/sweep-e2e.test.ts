@@ -192,7 +192,7 @@ describe("sweep and pending driver over real HTTP", () => {
     const shared = env({ STORE: `sqlite:${join(dir, "once.sqlite")}`, SWEEP_REPOS: `${OWNER}/${repo}` });
     const first = await sweepOnce(shared, dir);
     assert.equal(first.code, 0, first.stderr.join(""));
-    assert.match(first.text, /job-rerunner sweep: 1 repository, 1 request \(0 answered 304\), 1 run examined, 1 rerun made, 0 errors/);
+    assert.match(first.text, /job-rerunner sweep: 1 repository, 2 requests \(0 answered 304\), 1 run examined, 1 rerun made, 0 errors/);
     assert.match(first.text, /pending reruns: 0 waiting/);
     assert.ok(first.logs().some((l) => l.msg === "sweep" && l.rerunsMade === 1), "the summary is logged too");
     assert.equal(gh.performed(runId), 1);
@@ -318,7 +318,7 @@ describe("npm start and npm run sweep", () => {
     );
     const exit = await npm.exited;
     assert.deepEqual(exit, { code: 0, signal: null }, npm.stderr.join(""));
-    assert.match(npm.stdout.join("\n"), /job-rerunner sweep: 1 repository, 1 request \(0 answered 304\), 1 run examined, 1 rerun made, 0 errors/);
+    assert.match(npm.stdout.join("\n"), /job-rerunner sweep: 1 repository, 2 requests \(0 answered 304\), 1 run examined, 1 rerun made, 0 errors/);
     assert.equal(gh.performed(runId), 1);
   });
 });

@@ -71,7 +71,7 @@ describe("Cloud Functions `sweep` entry under functions-framework, state in Fire
     const first = await sweep(fn);
     assert.equal(first.status, 200, JSON.stringify(first.body));
     assert.equal(first.body.sweep?.rerunsMade, 1);
-    assert.match(first.body.summary, /1 repository, 1 request \(0 answered 304\), 1 run examined, 1 rerun made, 0 errors/);
+    assert.match(first.body.summary, /1 repository, 2 requests \(0 answered 304\), 1 run examined, 1 rerun made, 0 errors/);
     assert.equal(github.performed(runId), 1);
     assert.ok(fn.logs().some((l) => l.message === "sweep" && l.severity === "INFO"), "the summary is logged for Cloud Logging");
 
