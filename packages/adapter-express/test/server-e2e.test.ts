@@ -312,10 +312,20 @@ describe("server e2e: the status table over real HTTP (default SQLite store unde
     const refused = await deliver(server.url, {
       headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "big-no", "x-hub-signature-256": signBody(SECRET, over) },
       rawBody: over,
-    });
-    assert.equal(refused.status, 413);
-    assert.match(refused.body.reason, /26214400-byte limit/);
-    await waitFor(() => server.logs().some((l) => l.delivery === "big-no" && l.status === 413), "the 413's log line");
+    }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    if (refused instanceof Error) {
+      // The server answers from the declared length and closes the connection without reading
+      // the rest; a client still uploading may meet the close before it reads the 413.
+      const code = (refused.cause as { code?: unknown } | undefined)?.code;
+      assert.ok(code === "EPIPE" || code === "ECONNRESET", `${refused.message}: ${String(code)}`);
+    } else {
+      assert.equal(refused.status, 413);
+      assert.match(refused.body.reason, /26214400-byte limit/);
+    }
+    await waitFor(
+      () => server.logs().some((l) => l.delivery === "big-no" && l.status === 413 && /26214400-byte limit/.test(String(l.reason))),
+      "the 413's log line",
+    );
     // Still serving afterwards.
     assert.equal((await fetch(server.url)).status, 200);
   });
