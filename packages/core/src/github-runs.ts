@@ -1,7 +1,6 @@
-import { clip } from "./echo.js";
+import { clip, describeValue } from "./echo.js";
 import { describe } from "./github.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
-import { describeValue } from "./sweep-event.js";
 
 export interface RunsPageRequest {
   readonly owner: string;

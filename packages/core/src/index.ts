@@ -87,7 +87,7 @@ export { checkAppCredentials, checkCredentials, credentialProblem, warnAboutCred
 export { sweepConfigFromEnv, SWEEP_DEFAULTS, type SweepConfig, type SweepRepo } from "./sweep-config.js";
 export { createRunLister, slowDownUntil, hasNextLink, RATE_LIMIT_RESERVE, type RunLister, type RunsPageRequest, type RunsPageResult } from "./github-runs.js";
 export { readListedRun, sweepEvent, type ListedRun, type SkippedRun } from "./sweep-event.js";
-export { createSweeper, formatSweepSummary, RUN_HORIZON_MS, type Sweeper, type SweeperOptions, type SweepSummary } from "./sweep.js";
+export { createSweeper, formatSweepSummary, type Sweeper, type SweeperOptions, type SweepSummary } from "./sweep.js";
 export { createPendingDriver, pendingEvent, type PendingDriver, type PendingDriverOptions, type PendingSummary } from "./pending-driver.js";
 export { createReconciler, type Reconciler, type ReconcilerOptions, type ReconcileResult } from "./reconcile.js";
 export { settingFromEnv, settingsFromFile, overlay, SETTINGS, type Settings, type SettingName } from "./settings.js";

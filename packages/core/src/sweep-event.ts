@@ -1,5 +1,5 @@
 import type { WorkflowRunEvent } from "./types.js";
-import { clip, ECHO_LIMIT } from "./echo.js";
+import { clip, describeValue } from "./echo.js";
 
 /** A listed run the sweep cannot use, and why (logged, counted in the summary). */
 export interface SkippedRun {
@@ -35,25 +35,6 @@ const positiveInt = (value: unknown): number | undefined =>
 /** Listed text as it enters, cut like a delivery's (event.ts): it is echoed in reasons, logs and records. */
 const str = (value: unknown): string | null => (typeof value === "string" && value.length > 0 ? clip(value) : null);
 const login = (value: unknown): string | null => (isObject(value) ? str(value.login) : null);
-
-/**
- * A malformed listed value as a reason shows it: its type and a clipped preview, never the value
- * serialised whole. A listing can carry 200,000 nested arrays (JSON.stringify and String overflow
- * the stack), a 2 MB string, or a number past 2^53 (a BigInt, which JSON.stringify refuses).
- */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return "missing";
-  if (value === null) return "null";
-  if (typeof value === "string") return `string ${JSON.stringify(clip(value))}${value.length > ECHO_LIMIT ? ` of ${value.length} characters` : ""}`;
-  if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${String(value)}`;
-  if (typeof value === "bigint") return `number ${clip(value.toString())}`;
-  if (Array.isArray(value)) return `array of ${value.length} ${value.length === 1 ? "item" : "items"}`;
-  if (typeof value === "object") {
-    const keys = Object.keys(value);
-    return `object with ${keys.length} ${keys.length === 1 ? "key" : "keys"}`;
-  }
-  return typeof value;
-}
 
 /** Reads one entry of `workflow_runs`; never throws. */
 export function readListedRun(value: unknown, expected: { owner: string; name: string }): ListedRun | SkippedRun {

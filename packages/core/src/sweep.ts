@@ -4,15 +4,10 @@ import type { RunLister } from "./github-runs.js";
 import type { Logger } from "./log.js";
 import { KNOWN_CONCLUSIONS } from "./settings.js";
 import type { Store } from "./store.js";
-import { SWEEP_DEFAULTS, type SweepConfig, type SweepRepo } from "./sweep-config.js";
+import type { SweepConfig, SweepRepo } from "./sweep-config.js";
 import { readListedRun, sweepEvent, type ListedRun } from "./sweep-event.js";
 import { loadCursor, releaseLease, renewLease, saveCursor, takeLease, type Held, type SweepCursor } from "./sweep-state.js";
 
-/**
- * The default of SWEEP_HORIZON_H: how long before the window a run may have been created and
- * still be found when it finishes inside it. Runs longer than the horizon are left to their webhooks.
- */
-export const RUN_HORIZON_MS = SWEEP_DEFAULTS.horizonH * 3_600_000;
 /** GitHub re-runs nothing older than 30 days: never list further back. */
 const MAX_AGE_MS = 30 * 86_400_000;
 /** The query's `created` bound moves in steps of at least this, so its ETag stays valid in between. */

@@ -1,5 +1,6 @@
 import { branchRefusal } from "./branches.js";
 import type { Config } from "./config.js";
+import { clip } from "./echo.js";
 import { finalAttemptKey, foldFinalAttempt, isFinalAttemptEvent, readFinalAttempt } from "./final-attempt.js";
 import { MAX_HISTORY_JOBS, MAX_HISTORY_TEXT, type HistoryEntry, type HistoryJob, type Verdict } from "./history.js";
 import type { Logger } from "./log.js";
@@ -53,9 +54,8 @@ const RERUN_OUTCOME: Record<RerunOutcome["kind"], RerunMetricOutcome> = {
   transient: "pending",
 };
 
-function clip(text: string): string {
-  return text.length > MAX_HISTORY_TEXT ? `${text.slice(0, MAX_HISTORY_TEXT - 1)}…` : text;
-}
+/** History text is cut like every echoed text (echo.ts), at the history's own limit. */
+const historyText = (text: string): string => clip(text, MAX_HISTORY_TEXT);
 
 /** github.com for the public API, the GHES host for `https://HOST/api/v3`; anything else (a stand-in) links to github.com. */
 export function webUrl(apiUrl: string): string {
@@ -73,12 +73,17 @@ export function runAttemptUrl(web: string, owner: string, repo: string, runId: n
   return `${web}/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/actions/runs/${runId}/attempts/${attempt}`;
 }
 
+/** The attempt's workflow_run conclusion once its completion is known, else null. */
+function runConclusionOf(record: Pick<RunRecord, "runCompleted" | "runConclusion">): string | null {
+  return record.runCompleted ? record.runConclusion : null;
+}
+
 function historyJobs(jobs: readonly JobEntry[]): HistoryJob[] {
   const done = jobs.filter((j) => j.status === "completed");
   // Evidence arrives with the rerun policy's per-job classes; kept when a job entry carries it.
   return done.slice(0, MAX_HISTORY_JOBS).map((j) => {
     const evidence = (j as JobEntry & { evidence?: unknown }).evidence;
-    return typeof evidence === "string" ? { name: j.name, conclusion: j.conclusion, evidence: clip(evidence) } : { name: j.name, conclusion: j.conclusion };
+    return typeof evidence === "string" ? { name: j.name, conclusion: j.conclusion, evidence: historyText(evidence) } : { name: j.name, conclusion: j.conclusion };
   });
 }
 
@@ -163,10 +168,10 @@ export function createVisibility(options: VisibilityOptions) {
       workflow: facts.workflowName ?? event.workflowName,
       branch: facts.headBranch ?? event.headBranch,
       status: finding.status,
-      reason: clip(finding.reason),
+      reason: historyText(finding.reason),
       verdict: finding.verdict,
       jobs: historyJobs(finding.jobs),
-      ...(finding.runConclusion === null ? {} : { runConclusion: clip(finding.runConclusion) }),
+      ...(finding.runConclusion === null ? {} : { runConclusion: historyText(finding.runConclusion) }),
       expiresAt,
     };
     const kind = NOTIFY_KIND[finding.verdict];
@@ -208,7 +213,7 @@ export function createVisibility(options: VisibilityOptions) {
       const reason = failed
         ? `run attempt ${event.attempt} failed and RUN_ATTEMPTS=${config.runAttempts} allows no further rerun`
         : `run attempt ${event.attempt} passed`;
-      await recordFinding(event, facts, { verdict: failed ? "gave-up" : "passed", attempt: event.attempt, status: 204, reason, jobs: Object.values(next.jobs), runConclusion: next.runCompleted ? next.runConclusion : null, once: true }, config, deadline);
+      await recordFinding(event, facts, { verdict: failed ? "gave-up" : "passed", attempt: event.attempt, status: 204, reason, jobs: Object.values(next.jobs), runConclusion: runConclusionOf(next), once: true }, config, deadline);
       return;
     }
   }
@@ -229,7 +234,7 @@ export function createVisibility(options: VisibilityOptions) {
       status: decision.status,
       reason: decision.reason,
       jobs: Object.values(record.jobs),
-      runConclusion: record.runCompleted ? record.runConclusion : null,
+      runConclusion: runConclusionOf(record),
       once: true,
     };
     // GitHub refused the rerun for good earlier (a `refused` rerun state): later events say so again.
@@ -267,7 +272,7 @@ export function createVisibility(options: VisibilityOptions) {
         status: settlement.status,
         reason: settlement.reason,
         jobs: record.attempt === attempt ? Object.values(record.jobs) : [],
-        runConclusion: record.attempt === attempt && record.runCompleted ? record.runConclusion : null,
+        runConclusion: record.attempt === attempt ? runConclusionOf(record) : null,
         once: verdict !== "pending",
       };
       await bounded("rerun history", event, deadline, () => recordFinding(event, record, finding, config, deadline));
