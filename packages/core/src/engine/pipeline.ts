@@ -1,0 +1,260 @@
+import { randomUUID } from "node:crypto";
+import type { Config } from "../env/config.js";
+import { createGitHubAccess } from "../github/clients.js";
+import { createEnricher } from "./enrich.js";
+import { executeRerun } from "./execute.js";
+import type { FactsClient } from "../github/facts.js";
+import type { GitHubClient } from "../github/reruns.js";
+import { jsonLogger, type Logger } from "../ports/logger.js";
+import { decide, settle, type RerunOutcome } from "../domain/machine.js";
+import type { Notifier } from "../ports/notifier.js";
+import { safeObserver, type Observer } from "../ports/observer.js";
+import { createRepoConfigs } from "./repo-configs.js";
+import { createEventScope } from "./scope.js";
+import { recordKey, type Store } from "../ports/store.js";
+import { backoff, withTimeout } from "./timing.js";
+import type { Action, RerunAction, RunEvent, RunRecord } from "../domain/types.js";
+import { createVisibility } from "./visibility.js";
+import { echoedHeader, readDelivery, type WebhookRequest } from "../webhook/delivery.js";
+
+export type { HeaderValue, WebhookRequest } from "../webhook/delivery.js";
+
+export interface RerunnerOptions {
+  readonly config: Config;
+  readonly store: Store;
+  /** Defaults to Octokit on config.githubApiUrl with config.githubToken or the App's installation token, or a dry run. */
+  readonly github?: GitHubClient;
+  /** The rerun policy's look-ups (annotations, log tails, an attempt's jobs); Octokit by default. */
+  readonly facts?: FactsClient;
+  readonly logger?: Logger;
+  /** Epoch milliseconds; injectable for tests. */
+  readonly clock?: () => number;
+  /** Compare-and-set attempts before answering 503 (default 64; a 256-job matrix contends hard). */
+  readonly maxConflicts?: number;
+  /** Sees deliveries, rerun outcomes, store conflicts and GitHub calls (metrics); read-only. */
+  readonly observer?: Observer;
+  /** Sends a message when a run is given up on or re-run (NOTIFY_URL). */
+  readonly notifier?: Notifier;
+  /** Keeps a notification's sending after the answer (a server); without it the send is awaited within the deadline. */
+  readonly background?: (work: Promise<unknown>) => void;
+}
+
+export interface ResponseBody {
+  readonly status: number;
+  readonly action: Action["type"];
+  readonly reason: string;
+  readonly delivery: string | null;
+  readonly run: string | null;
+}
+
+export interface WebhookResponse {
+  readonly status: number;
+  readonly body: ResponseBody;
+}
+
+export interface Rerunner {
+  readonly config: Config;
+  /** A webhook delivery: verified, parsed, then processed as an event. */
+  handle(request: WebhookRequest): Promise<WebhookResponse>;
+  /**
+   * An event from another source (the sweep): the same decide -> compare-and-set -> execute ->
+   * settle path as a delivery. Its `receivedAt` starts the deadline.
+   */
+  handleEvent(event: RunEvent): Promise<WebhookResponse>;
+}
+
+class StoreUnavailable extends Error {}
+
+function runLabel(event: RunEvent): string {
+  return `${event.repo.owner}/${event.repo.name}#${event.runId}`;
+}
+
+/**
+ * The imperative shell around `decide`, a short pipeline: decide and compare-and-set, execute
+ * the action on GitHub, settle its outcome. `handle` and `handleEvent` never throw and answer
+ * within config.deadlineMs.
+ */
+export function createRerunner(options: RerunnerOptions): Rerunner {
+  const { config, store } = options;
+  const clock = options.clock ?? Date.now;
+  const given = options.logger ?? jsonLogger();
+  // A logger that throws (a full disk, a closed pipe) must never cost a delivery its answer.
+  const logger: Logger = (entry) => {
+    try {
+      given(entry);
+    } catch {
+      // Nothing better to do with a log line that cannot be written.
+    }
+  };
+  const maxConflicts = options.maxConflicts ?? 64;
+  const observe = safeObserver([options.observer]);
+  const access = createGitHubAccess({
+    config,
+    logger,
+    clock,
+    observe,
+    ...(options.github === undefined ? {} : { github: options.github }),
+    ...(options.facts === undefined ? {} : { facts: options.facts }),
+  });
+  const scopeOf = createEventScope(config, access, createRepoConfigs(config, clock));
+  const visibility = createVisibility({
+    config,
+    store,
+    clock,
+    observe,
+    logger,
+    ...(options.notifier === undefined ? {} : { notifier: options.notifier }),
+    ...(options.background === undefined ? {} : { background: options.background }),
+  });
+  const dryRun = options.github === undefined && config.dryRun;
+  const enrich = createEnricher({
+    clock,
+    readRecord: async (event, until) => (await storeCall(store.get(recordKey(event.repo.id, event.runId)), until))?.record,
+  });
+
+  async function storeCall<T>(work: Promise<T>, deadline: number): Promise<T> {
+    try {
+      return await withTimeout(work, deadline - clock(), () => new StoreUnavailable("store did not answer before the deadline"));
+    } catch (error) {
+      if (error instanceof StoreUnavailable) throw error;
+      throw new StoreUnavailable(`store failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** get -> decide -> compare-and-set; on conflict re-read and decide again. */
+  async function decideAndStore(key: string, event: RunEvent, config: Config, deadline: number) {
+    for (let round = 0; round < maxConflicts; round++) {
+      const current = await storeCall(store.get(key), deadline);
+      const decision = decide(current?.record, event, config);
+      if (!decision.changed || decision.record === undefined) return decision;
+      if (await storeCall(store.put(key, decision.record, current?.version), deadline)) return decision;
+      observe({ type: "store-conflict", operation: "decide" });
+      await backoff(round);
+    }
+    throw new StoreUnavailable(`gave up after ${maxConflicts} conflicting writes`);
+  }
+
+  /**
+   * Records the call's outcome within the same deadline (execute left time for it); if the store
+   * fails now, the lease expires and a later driver reads the run before calling again.
+   */
+  async function recordOutcome(key: string, action: RerunAction, outcome: RerunOutcome, event: RunEvent, deadline: number) {
+    for (let round = 0; round < maxConflicts; round++) {
+      const current = await storeCall(store.get(key), deadline);
+      if (current === undefined) break;
+      const settled = settle(current.record, action, outcome, event, clock());
+      if (await storeCall(store.put(key, settled.record, current.version), deadline)) return settled;
+      observe({ type: "store-conflict", operation: "settle" });
+      await backoff(round);
+    }
+    throw new StoreUnavailable("could not record the rerun outcome");
+  }
+
+  async function processEvent(event: RunEvent): Promise<WebhookResponse> {
+    const run = runLabel(event);
+    let note: string | null = null;
+    const answer = (status: number, reason: string, action: Action["type"] = "none"): WebhookResponse => {
+      const full = note === null ? reason : `${reason}; ${note}`;
+      return { status, body: { status, action, reason: full, delivery: event.deliveryId, run } };
+    };
+    const deadline = event.receivedAt + config.deadlineMs;
+    const scope = await scopeOf(event, deadline);
+    if (scope.kind === "refused") return answer(204, scope.reason);
+    note = scope.note;
+    const key = recordKey(event.repo.id, event.runId);
+    let decision;
+    try {
+      // The policy's facts first (no request at all under the default policy), then the pure part.
+      decision = await decideAndStore(key, await enrich(event, deadline, scope), scope.config, deadline);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // A write that timed out may still land later; either way a redelivery is safe (the memo
+      // answers it, and a pending rerun is read back from GitHub before any second call).
+      return answer(503, `the store could not be updated (${message}); redeliver it from GitHub: nothing is lost and no rerun is made twice`);
+    }
+    if (decision.action.type === "none") {
+      await visibility.decided(event, decision, scope.config, deadline);
+      return answer(decision.status, decision.reason, decision.answerAction);
+    }
+    const action = decision.action;
+    const outcome = await executeRerun(scope.github, action, deadline, { config: scope.config, clock, dryRun });
+    try {
+      const settled = await recordOutcome(key, action, outcome, event, deadline);
+      await visibility.settled(event, outcome, settled, action.attempt, scope.config, deadline);
+      return answer(settled.status, settled.reason, action.type);
+    } catch (error) {
+      const settledAnyway = settle(decision.record as RunRecord, action, outcome, event, clock());
+      logger({
+        level: "error",
+        msg: "rerun outcome not recorded; the pending rerun will be verified before any further call",
+        error: error instanceof Error ? error.message : String(error),
+        delivery: event.deliveryId,
+        run,
+      });
+      return answer(settledAnyway.status, settledAnyway.reason, action.type);
+    }
+  }
+
+  function logDelivery(source: string | null, response: WebhookResponse, event: RunEvent | undefined, started: number): void {
+    observe({ type: "delivery", event: source, status: response.status, durationMs: clock() - started });
+    logger({
+      level: response.status >= 500 ? "error" : response.status === 403 || response.status === 400 ? "warn" : "info",
+      msg: "delivery",
+      delivery: response.body.delivery,
+      event: source,
+      repo: event ? `${event.repo.owner}/${event.repo.name}` : null,
+      run: event?.runId ?? null,
+      attempt: event?.attempt ?? null,
+      job: event?.kind === "workflow_job" ? event.job.name : null,
+      status: response.status,
+      reason: response.body.reason,
+      action: response.body.action,
+      durationMs: clock() - started,
+    });
+  }
+
+  /** Runs one unit of work so that it never rejects: a throw becomes a clear 503. */
+  async function guarded(work: () => Promise<WebhookResponse>, delivery: () => string | null): Promise<WebhookResponse> {
+    try {
+      return await work();
+    } catch (error) {
+      // Nothing should throw (a broken injected clock?); if it does, the answer is still a clear 503, never a rejected promise an adapter turns into a 500.
+      return internalError(delivery(), error);
+    }
+  }
+
+  return {
+    config,
+    async handle(request) {
+      let started = Number.NaN;
+      let event: RunEvent | undefined;
+      const response = await guarded(
+        async () => {
+          started = clock();
+          const handlerId = randomUUID();
+          const intake = readDelivery(request, config, started, handlerId);
+          if (intake.kind === "answer") {
+            const { status, reason } = intake;
+            return { status, body: { status, action: "none", reason, delivery: echoedHeader(request.headers, "x-github-delivery"), run: null } };
+          }
+          event = intake.event;
+          return processEvent(event);
+        },
+        () => echoedHeader(request.headers, "x-github-delivery"),
+      );
+      logDelivery(echoedHeader(request.headers, "x-github-event"), response, event, started);
+      return response;
+    },
+    async handleEvent(event) {
+      const response = await guarded(() => processEvent(event), () => event.deliveryId);
+      logDelivery(event.kind, response, event, event.receivedAt);
+      return response;
+    },
+  };
+}
+
+function internalError(delivery: string | null, error: unknown): WebhookResponse {
+  const status = 503;
+  const reason = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  return { status, body: { status, action: "none", reason, delivery, run: null } };
+}

@@ -1,0 +1,89 @@
+import { createAppRunLister } from "../../github/app/app-run-lister.js";
+import type { Rerunner } from "../pipeline.js";
+import { createRunLister, type RunLister } from "../../github/runs.js";
+import type { Logger } from "../../ports/logger.js";
+import type { Observer } from "../../ports/observer.js";
+import { createPendingDriver, type PendingSummary } from "./pending-driver.js";
+import type { Store } from "../../ports/store.js";
+import type { SweepConfig } from "../../env/sweep.js";
+import { createSweeper, formatSweepSummary, type SweepSummary } from "./sweep.js";
+
+export interface ReconcilerOptions {
+  readonly rerunner: Rerunner;
+  readonly store: Store;
+  readonly sweep: SweepConfig;
+  readonly logger: Logger;
+  /** Default: GitHub's list endpoint on Octokit with the rerunner's token (App: each repository's installation token) and API URL. */
+  readonly lister?: RunLister;
+  /** Sees the GitHub requests of the lister built here (metrics); not used with `lister`. */
+  readonly observer?: Observer;
+  readonly clock?: () => number;
+  /** Names this instance in sweep leases. */
+  readonly holder?: string;
+}
+
+export interface ReconcileResult {
+  readonly pending: PendingSummary;
+  /** Null when SWEEP_REPOS is empty. */
+  readonly sweep: SweepSummary | null;
+}
+
+/**
+ * Reconciliation with GitHub, the engine's second source of events: the sweep (finished failed
+ * runs whose deliveries were lost) and the pending driver (reruns whose holder gave up or died).
+ * Both go through `rerunner.handleEvent`, the decision path of a webhook delivery.
+ */
+export interface Reconciler {
+  readonly config: SweepConfig;
+  drivePending(signal?: AbortSignal): Promise<PendingSummary>;
+  /** One sweep of SWEEP_REPOS, logged as one `sweep` line; null when there is nothing to sweep. */
+  sweep(signal?: AbortSignal): Promise<SweepSummary | null>;
+  /** Pending reruns, then a sweep: what `job-rerunner sweep` and the Cloud Functions `sweep` entry do. */
+  once(signal?: AbortSignal): Promise<ReconcileResult>;
+}
+
+export function createReconciler(options: ReconcilerOptions): Reconciler {
+  const { rerunner, store, logger } = options;
+  const clock = options.clock ?? Date.now;
+  const config = rerunner.config;
+  const observer = options.observer === undefined ? {} : { observer: options.observer };
+  const lister =
+    options.lister ??
+    (config.githubApp === null
+      ? createRunLister({ token: config.githubToken, baseUrl: config.githubApiUrl, clock, ...observer })
+      : createAppRunLister({ app: config.githubApp, baseUrl: config.githubApiUrl, clock, ...observer }));
+  const sweeper = createSweeper({ rerunner, store, lister, sweep: options.sweep, logger, clock, ...(options.holder === undefined ? {} : { holder: options.holder }) });
+  const pending = createPendingDriver({ rerunner, store, logger, clock, retryMs: Math.max(1000, options.sweep.pendingIntervalMs) });
+
+  async function sweep(signal?: AbortSignal): Promise<SweepSummary | null> {
+    if (options.sweep.repos.length === 0) return null;
+    const started = clock();
+    const summary = await sweeper.sweep(signal);
+    logger({
+      level: summary.errors > 0 ? "warn" : "info",
+      msg: "sweep",
+      summary: formatSweepSummary(summary),
+      repositories: summary.repositories,
+      requests: summary.requests,
+      notModified: summary.notModified,
+      runsExamined: summary.runsExamined,
+      rerunsMade: summary.rerunsMade,
+      errors: summary.errors,
+      skippedRuns: summary.skippedRuns,
+      problems: summary.problems,
+      pauseUntil: summary.pauseUntil === null ? null : new Date(summary.pauseUntil).toISOString(),
+      durationMs: clock() - started,
+    });
+    return summary;
+  }
+
+  return {
+    config: options.sweep,
+    drivePending: (signal) => pending.drive(signal),
+    sweep,
+    async once(signal) {
+      const driven = await pending.drive(signal);
+      return { pending: driven, sweep: await sweep(signal) };
+    },
+  };
+}

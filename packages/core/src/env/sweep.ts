@@ -1,0 +1,61 @@
+import { integer, list, type Env } from "./config.js";
+import { ConfigError } from "./config-error.js";
+
+export interface SweepRepo {
+  readonly owner: string;
+  readonly name: string;
+}
+
+/** Where and how often the server reconciles with GitHub (README: "Never losing a rerun"). */
+export interface SweepConfig {
+  /** SWEEP_REPOS: the repositories whose runs are listed. */
+  readonly repos: readonly SweepRepo[];
+  /** SWEEP_INTERVAL_S in ms: between two sweeps of the server; 0 = the server does not sweep. */
+  readonly intervalMs: number;
+  /** SWEEP_LOOKBACK_H in ms: how far back the first sweep of a repository looks for finished runs. */
+  readonly lookbackMs: number;
+  /** PENDING_INTERVAL_S in ms: between two passes over pending reruns nobody drives; 0 = off. */
+  readonly pendingIntervalMs: number;
+  /**
+   * SWEEP_HORIZON_H in ms: how long before the window a run may have been created and still be
+   * found when it finishes inside it (GitHub's listing filters on creation time only).
+   */
+  readonly horizonMs: number;
+}
+
+export const SWEEP_DEFAULTS = {
+  intervalS: 300,
+  lookbackH: 1,
+  // GitHub allows a rerun for 30 days: looking further back could only find runs it refuses.
+  maxLookbackH: 720,
+  pendingIntervalS: 5,
+  // GitHub-hosted jobs stop at 6 hours; a day covers runs of several sequential jobs and queueing.
+  horizonH: 24,
+} as const;
+
+// GitHub's rules: an owner is alphanumerics and single hyphens; a repository name adds . and _.
+const REPO = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/;
+
+/** Reads SWEEP_REPOS, SWEEP_INTERVAL_S, SWEEP_LOOKBACK_H, SWEEP_HORIZON_H and PENDING_INTERVAL_S; ConfigError on a bad value. */
+export function sweepConfigFromEnv(env: Env): SweepConfig {
+  const seen = new Set<string>();
+  const repos: SweepRepo[] = [];
+  for (const entry of list(env.SWEEP_REPOS)) {
+    const match = REPO.exec(entry);
+    if (match === null || match[2] === "." || match[2] === "..") {
+      throw new ConfigError("SWEEP_REPOS", `must be comma-separated owner/name pairs, e.g. "octo-org/api,octo-org/web"; got "${entry}"`);
+    }
+    const key = entry.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    repos.push({ owner: match[1]!, name: match[2]! });
+  }
+  const intervalS = integer(env, "SWEEP_INTERVAL_S", repos.length > 0 ? SWEEP_DEFAULTS.intervalS : 0, 0, 86_400);
+  return {
+    repos,
+    intervalMs: intervalS * 1000,
+    lookbackMs: integer(env, "SWEEP_LOOKBACK_H", SWEEP_DEFAULTS.lookbackH, 1, SWEEP_DEFAULTS.maxLookbackH) * 3_600_000,
+    pendingIntervalMs: integer(env, "PENDING_INTERVAL_S", SWEEP_DEFAULTS.pendingIntervalS, 0, 3600) * 1000,
+    horizonMs: integer(env, "SWEEP_HORIZON_H", SWEEP_DEFAULTS.horizonH, 1, SWEEP_DEFAULTS.maxLookbackH) * 3_600_000,
+  };
+}
