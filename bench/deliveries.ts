@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from "node:crypto";
-import { workflowJobPayload } from "@job-rerunner/core/testing";
+import { workflowJobPayload } from "@job-rerunner/testing";
 
 export interface BenchDelivery {
   readonly headers: Record<string, string>;

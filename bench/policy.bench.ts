@@ -1,5 +1,5 @@
 import { classifyJob, compilePolicy, configFromEnv, createRerunner, MemoryStore, type JobFacts, type RerunPolicy } from "@job-rerunner/core";
-import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload } from "@job-rerunner/testing";
 import { fmt, median, opsPerSecond } from "./measure.js";
 
 /** 20 user patterns of the kind teams write (10 that mark transient, 10 that veto), none matching the log below. */

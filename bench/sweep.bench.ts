@@ -3,7 +3,7 @@
  * then an idle sweep (nothing finished since), against the stand-in GitHub over HTTP.
  */
 import { configFromEnv, createReconciler, createRerunner, MemoryStore, silentLogger, sweepConfigFromEnv } from "@job-rerunner/core";
-import { startFakeGitHub } from "@job-rerunner/core/testing";
+import { startFakeGitHub } from "@job-rerunner/testing";
 
 export interface SweepFigures {
   readonly repositories: number;

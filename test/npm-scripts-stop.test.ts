@@ -8,7 +8,7 @@ import { statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
-import { freePort } from "@job-rerunner/core/testing";
+import { freePort } from "@job-rerunner/testing";
 import { spawnLogged, waitFor, type Child } from "../packages/adapter-express/test/support.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

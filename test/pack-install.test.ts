@@ -11,7 +11,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, signedDelivery, workflowJobPayload } from "@job-rerunner/core/testing";
+import { freePort, signedDelivery, workflowJobPayload } from "@job-rerunner/testing";
 import { deliver, spawnLogged, waitFor, type Child } from "../packages/adapter-express/test/support.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

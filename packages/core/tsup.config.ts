@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" },
+  entry: { index: "src/index.ts" },
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
@@ -10,5 +10,5 @@ export default defineConfig({
   target: "node20",
   // tsup strips "node:" by default, which turns "node:test" into a package named "test".
   removeNodeProtocol: false,
-  external: ["fast-check", "@octokit/rest", "@octokit/auth-app", "yaml", "zod"],
+  external: ["@octokit/rest", "@octokit/auth-app", "yaml", "zod"],
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { configFromEnv, createRerunner, MemoryStore, silentLogger } from "@job-rerunner/core";
-import { signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { createApp } from "../src/app.js";
 
 const SECRET = "example-app-secret";

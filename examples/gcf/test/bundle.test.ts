@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { freePort, signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/testing";
 // The adapter's emulator harness, which enforces update-time preconditions as real Firestore does.
 import { startEmulator, type Emulator } from "../../../packages/adapter-gcf/test/emulator.js";
 

@@ -6,7 +6,7 @@
 // rerun's attempt (the flaky job passes), prints the status page's URL and token, and keeps
 // serving until Ctrl-C.
 import { randomBytes, randomUUID } from "node:crypto";
-import { signedDelivery, webhookExamples, workflowJobPayload, workflowRunPayload, type SignedDelivery } from "@job-rerunner/core/testing";
+import { signedDelivery, webhookExamples, workflowJobPayload, workflowRunPayload, type SignedDelivery } from "@job-rerunner/testing";
 import { startServer } from "./server.js";
 
 interface Step {

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import express4 from "express4";
 import { configFromEnv, createRerunner, MemoryStore, silentLogger, type Rerunner } from "@job-rerunner/core";
-import { signedDelivery, workflowJobPayload, webhookExamples } from "@job-rerunner/core/testing";
+import { signedDelivery, workflowJobPayload, webhookExamples } from "@job-rerunner/testing";
 import { createWebhookHandler, keepRawBody } from "@job-rerunner/adapter-express";
 import { deliver } from "./support.js";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { generateKeyPairSync } from "node:crypto";
 import { MemoryStore, type LogEntry, type Store } from "@job-rerunner/core";
-import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/core/testing";
+import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/testing";
 import { startServer, type RunningServer } from "@job-rerunner/adapter-express";
 import { freePort } from "./support.js";
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signedDelivery, workflowJobPayload } from "@job-rerunner/core/testing";
+import { signedDelivery, workflowJobPayload } from "@job-rerunner/testing";
 import { startBin, waitFor, type RunningBin } from "./support.js";
 
 const SECRET = "hostile-requests-secret";

@@ -4,7 +4,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { startServer, type RunningServer } from "../src/server.js";
 import { deliver } from "./support.js";
 

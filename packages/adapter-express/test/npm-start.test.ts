@@ -8,7 +8,7 @@ import { request } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
-import { signedDelivery, workflowJobPayload } from "@job-rerunner/core/testing";
+import { signedDelivery, workflowJobPayload } from "@job-rerunner/testing";
 import { spawnLogged, waitFor, waitUntilServing } from "./support.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));

@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { recordKey, type RunRecord } from "@job-rerunner/core";
-import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub, type SignedDelivery } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub, type SignedDelivery } from "@job-rerunner/testing";
 import { TEST_DATABASE_URL, testSchema, type TestSchema } from "./pg-support.js";
 import { deliver, spawnBin, startBin, waitFor, type Answer, type RunningBin } from "./support.js";
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { sampleRecord, storeContract } from "@job-rerunner/core/testing";
+import { sampleRecord, storeContract } from "@job-rerunner/testing";
 import { ConfigError } from "@job-rerunner/core";
 import { openStore, PostgresStore, PostgresUnavailable, storeFromSpec } from "@job-rerunner/adapter-express";
 import { TEST_DATABASE_URL, testSchema } from "./pg-support.js";

@@ -16,7 +16,7 @@ import {
   workflowRunPayload,
   type FakeGitHub,
   type RunShape,
-} from "@job-rerunner/core/testing";
+} from "@job-rerunner/testing";
 import { deliver, startBin, waitFor, type RunningBin } from "./support.js";
 
 const SECRET = "e2e-webhook-secret";

@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { deliver, freePort, spawnBin, startBin, waitFor } from "./support.js";
 
 const SECRET = "lifecycle-secret";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { storeContract, sampleRecord } from "@job-rerunner/core/testing";
+import { storeContract, sampleRecord } from "@job-rerunner/testing";
 import { SqliteStore } from "@job-rerunner/adapter-express";
 
 function tempDir(): string {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
-import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/core/testing";
+import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/testing";
 import { startServer, type RunningServer } from "../src/server.js";
 import { replayRecordedRuns } from "./status-replay.js";
 

@@ -1,6 +1,6 @@
 // Recorded runs replayed as signed deliveries (payloads from @octokit/webhooks-examples), for
 // the status page's tests: flaky jobs, a give-up at the attempt limit, a refused and a pending rerun.
-import { signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { deliver } from "./support.js";
 
 const BASE = { owner: "octo-org", repo: "octo-repo", branch: "master", workflow: "CI" } as const;

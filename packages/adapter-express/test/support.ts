@@ -2,8 +2,8 @@
 // process running src/bin.ts) and talk to it over real HTTP.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-export { freePort } from "@job-rerunner/core/testing";
-import { freePort } from "@job-rerunner/core/testing";
+export { freePort } from "@job-rerunner/testing";
+import { freePort } from "@job-rerunner/testing";
 
 export const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 /** tsx resolved from here, so the child can run in any working directory (its ./data goes there). */

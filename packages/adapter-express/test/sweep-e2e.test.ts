@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configFromEnv, createReconciler, createRerunner, sweepConfigFromEnv } from "@job-rerunner/core";
-import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { SqliteStore } from "../src/sqlite-store.js";
 import { BIN, deliver, spawnLogged, startBin, TSX, waitFor, type Child, type RunningBin } from "./support.js";
 

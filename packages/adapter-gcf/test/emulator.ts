@@ -3,8 +3,8 @@
 import { Firestore } from "@google-cloud/firestore";
 import { FirestoreServer, type FirestoreState } from "@firestore-emulator/server";
 import { Write } from "@firestore-emulator/proto/dist/google/firestore/v1/write.js";
-export { freePort } from "@job-rerunner/core/testing";
-import { freePort } from "@job-rerunner/core/testing";
+export { freePort } from "@job-rerunner/testing";
+import { freePort } from "@job-rerunner/testing";
 
 /** gRPC FAILED_PRECONDITION, what real Firestore answers to a stale `update_time` precondition. */
 const FAILED_PRECONDITION = 9;

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import type { Firestore } from "@google-cloud/firestore";
 import assert from "node:assert/strict";
-import { sampleRecord, storeContract } from "@job-rerunner/core/testing";
+import { sampleRecord, storeContract } from "@job-rerunner/testing";
 import { FirestoreStore, documentId, validateCollection } from "../src/firestore-store.js";
 import { startEmulator, type Emulator } from "./emulator.js";
 

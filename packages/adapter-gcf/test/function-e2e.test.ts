@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { createServer, type Socket } from "node:net";
-import { signBody, signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { signBody, signedDelivery, startFakeGitHub, workflowJobPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { freePort, startEmulator, type Emulator } from "./emulator.js";
 import { post, startFunction, type RunningFunction } from "./functions-framework.js";
 

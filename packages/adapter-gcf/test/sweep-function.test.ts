@@ -2,7 +2,7 @@
 // FirestoreStore on the Firestore emulator and the stand-in GitHub: what Cloud Scheduler calls.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { startEmulator, type Emulator } from "./emulator.js";
 import { post, startFunction, type RunningFunction } from "./functions-framework.js";
 

@@ -13,7 +13,7 @@ import {
   type RunRecord,
   type Store,
 } from "@job-rerunner/core";
-import { freePort, startFakeGitHub, signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { freePort, startFakeGitHub, signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 
 const SECRET = "engine-test-secret";
 const TOKEN = "ghp_engine_test_token";

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createRerunner, defineConfig, MemoryStore, parseEvent, silentLogger, type GitHubClient } from "@job-rerunner/core";
-import { signedDelivery } from "@job-rerunner/core/testing";
+import { signedDelivery } from "@job-rerunner/testing";
 
 interface Group {
   name: string;

@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { configFromEnv, createRerunner, flakyJobs, MemoryStore, type FlakyJob, type HistoryEntry } from "@job-rerunner/core";
-import { sampleHistoryEntry, signedDelivery, workflowJobPayload, workflowRunPayload } from "@job-rerunner/core/testing";
+import { sampleHistoryEntry, signedDelivery, workflowJobPayload, workflowRunPayload } from "@job-rerunner/testing";
 
 const SECRET = "flaky-order-secret";
 

@@ -14,7 +14,7 @@ import {
   type LogEntry,
   type Rerunner,
 } from "@job-rerunner/core";
-import { startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/core/testing";
+import { startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/testing";
 
 const SECRET = "app-test-secret";
 const APP_ID = 424242;

@@ -4,7 +4,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { classifyRerunError, configFromEnv, createOctokitClient, createRerunner, MemoryStore, recordKey, silentLogger } from "@job-rerunner/core";
-import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub, type RerunBehaviour } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub, type RerunBehaviour } from "@job-rerunner/testing";
 
 const SCOPES = /the token needs repo and workflow scopes/;
 const SECRET = "refusal-secret";

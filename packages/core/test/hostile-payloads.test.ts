@@ -12,7 +12,7 @@ import {
   type GitHubClient,
   type Rerunner,
 } from "@job-rerunner/core";
-import { signedDelivery, workflowJobPayload, workflowRunPayload } from "@job-rerunner/core/testing";
+import { signedDelivery, workflowJobPayload, workflowRunPayload } from "@job-rerunner/testing";
 
 const SECRET = "hostile-secret";
 let nextRun = 9100;

@@ -30,7 +30,7 @@ import {
   webhookPayloadOf,
   type GeneratedRun,
   type RunArbitraryOptions,
-} from "@job-rerunner/core/testing";
+} from "@job-rerunner/testing";
 
 const NUM_RUNS = 200;
 const RANK: Record<JobStatus, number> = { queued: 0, waiting: 0, in_progress: 1, completed: 2 };

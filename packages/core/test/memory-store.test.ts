@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore, recordKey } from "@job-rerunner/core";
-import { storeContract, sampleRecord } from "@job-rerunner/core/testing";
+import { storeContract, sampleRecord } from "@job-rerunner/testing";
 
 storeContract("MemoryStore", async () => ({ store: new MemoryStore() }));
 

@@ -6,7 +6,7 @@ import {
   GITHUB_API_VERSION,
   PROJECT_URL,
 } from "@job-rerunner/core";
-import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/core/testing";
+import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/testing";
 
 const TOKEN = "ghp_conventions_test_token";
 const signal = () => AbortSignal.timeout(30_000);

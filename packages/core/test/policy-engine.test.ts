@@ -8,7 +8,7 @@ import {
   workflowJobPayload,
   workflowRunPayload,
   type FakeGitHub,
-} from "@job-rerunner/core/testing";
+} from "@job-rerunner/testing";
 
 const SECRET = "policy-engine-secret";
 const REPO_ID = 186853002;

@@ -19,7 +19,7 @@ import {
   type RunEvent,
   type WorkflowJobEvent,
 } from "@job-rerunner/core";
-import { signedDelivery, startFakeGitHub, webhookExamples, type FakeListedJob } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, webhookExamples, type FakeListedJob } from "@job-rerunner/testing";
 
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);
 const EVENTS = ["workflow_job", "workflow_run"] as const;

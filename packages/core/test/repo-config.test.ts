@@ -1,7 +1,7 @@
 import { describe, it, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { configFromEnv, createRerunner, MemoryStore, type Rerunner } from "@job-rerunner/core";
-import { startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/core/testing";
+import { startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/testing";
 
 const SECRET = "repo-config-secret";
 const FILE = ".github/job-rerunner.yml";

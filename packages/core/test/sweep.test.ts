@@ -16,7 +16,7 @@ import {
   type Reconciler,
   type Store,
 } from "@job-rerunner/core";
-import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/core/testing";
+import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 
 const SECRET = "sweep-test-secret";
 const HOUR = 3_600_000;

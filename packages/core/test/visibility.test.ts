@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { configFromEnv, createRerunner, flakyJobs, logObserver, MemoryStore, notifierFromEnv, webUrl, type HistoryEntry, type LogEntry, type Notifier, type Observation } from "@job-rerunner/core";
-import { sampleHistoryEntry, signedDelivery, startFakeGitHub, startFakeNotifyEndpoint, workflowJobPayload, workflowRunPayload } from "@job-rerunner/core/testing";
+import { sampleHistoryEntry, signedDelivery, startFakeGitHub, startFakeNotifyEndpoint, workflowJobPayload, workflowRunPayload } from "@job-rerunner/testing";
 import { foldFinalAttempt } from "../src/domain/final-attempt.js";
 
 const DAY = 86_400_000;

@@ -6,8 +6,8 @@
  * fast-check is an optional peer dependency of `@job-rerunner/core`: only this testing entry needs it.
  */
 import * as fc from "fast-check";
-import { configFromEnv, type Config, type Env } from "../env/config.js";
-import type { JobStatus, RepoRef, RunEvent, RunStatus, WorkflowJobEvent, WorkflowRunEvent } from "../domain/types.js";
+import { configFromEnv, type Config, type Env } from "@job-rerunner/core";
+import type { JobStatus, RepoRef, RunEvent, RunStatus, WorkflowJobEvent, WorkflowRunEvent } from "@job-rerunner/core";
 
 export const JOB_CONCLUSIONS = ["success", "failure", "timed_out", "cancelled", "skipped"] as const;
 export type JobConclusion = (typeof JOB_CONCLUSIONS)[number];

@@ -1,8 +1,8 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_HISTORY_PER_RUN, type HistoryEntry } from "../domain/history.js";
-import type { Store } from "../ports/store.js";
-import type { RunRecord } from "../domain/types.js";
+import { MAX_HISTORY_PER_RUN, type HistoryEntry } from "@job-rerunner/core";
+import type { Store } from "@job-rerunner/core";
+import type { RunRecord } from "@job-rerunner/core";
 
 /** A valid record for store tests; `expiresAt` defaults to an hour from now. */
 export function sampleRecord(overrides: Partial<RunRecord> = {}): RunRecord {

@@ -1,4 +1,4 @@
-import { linearPattern, type LinePattern } from "./linear-pattern.js";
+import { globToPattern } from "./glob.js";
 
 /**
  * Decides whether a branch is selected by REPO_BRANCHES; keeps its source patterns for logs.
@@ -7,28 +7,6 @@ import { linearPattern, type LinePattern } from "./linear-pattern.js";
 export interface BranchMatcher {
   readonly patterns: readonly string[];
   matches(branch: string | null, defaultBranch?: string | null): boolean;
-}
-
-/** A branch glob, matched by RE2: `*` runs would backtrack in JavaScript's engine (`*a*a*a*b` on a long name). */
-function globToPattern(pattern: string): LinePattern {
-  // `*` matches within one path segment, `**` across segments, as in Actions' branch filters.
-  let source = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === "*") {
-      if (pattern[i + 1] === "*") {
-        source += ".*";
-        i++;
-      } else {
-        source += "[^/]*";
-      }
-    } else if (ch === "?") {
-      source += "[^/]";
-    } else {
-      source += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-    }
-  }
-  return linearPattern(`^${source}$`);
 }
 
 /** REPO_BRANCHES unset: the branch the repository itself calls its default. */
@@ -54,7 +32,7 @@ export function compileBranchPatterns(patterns: readonly string[]): BranchMatche
   if (patterns.length === 0) return DEFAULT_BRANCH_ONLY;
   const matchAll = patterns.includes("*") || patterns.includes("**");
   const exact = new Set(patterns.filter((p) => !/[*?]/.test(p)));
-  const globs = patterns.filter((p) => /[*?]/.test(p)).map(globToPattern);
+  const globs = patterns.filter((p) => /[*?]/.test(p)).map((p) => globToPattern(p, { pathSegments: true }));
   return {
     patterns: [...patterns],
     matches(branch) {

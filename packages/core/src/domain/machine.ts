@@ -1,6 +1,6 @@
 import { branchRefusal } from "./branches.js";
-import type { Config } from "../env/config.js";
-import { MAX_JOBS_IN_RECORD } from "./jobs.js";
+import type { DecisionConfig } from "./config.js";
+import { attemptFailed, isFailedJob, isJobStatus, JOB_RANK, MAX_JOBS } from "./jobs.js";
 import { absorbJobFacts, failedJobsOf } from "./policy/record-facts.js";
 import { judgeAttempt } from "./policy/verdict.js";
 import type {
@@ -8,7 +8,6 @@ import type {
   Decision,
   DeliveryMemo,
   JobEntry,
-  JobStatus,
   RerunAction,
   RunEvent,
   RunRecord,
@@ -16,12 +15,8 @@ import type {
 
 /** Deliveries remembered per run, so a redelivery gets its first answer. */
 export const MAX_DELIVERY_MEMO = 100;
-/** Jobs tracked per attempt; beyond it a job still counts toward "a failure was seen". */
-export const MAX_JOBS = MAX_JOBS_IN_RECORD;
 
 const NONE: Action = { type: "none" };
-
-const JOB_RANK: Record<JobStatus, number> = { queued: 0, waiting: 0, in_progress: 1, completed: 2 };
 
 function label(record: { repo: { owner: string; name: string }; runId: number }, attempt: number): string {
   return `${record.repo.owner}/${record.repo.name} run ${record.runId} attempt ${attempt}`;
@@ -32,7 +27,7 @@ function installation(id: number | undefined): { installationId?: number } {
   return id === undefined ? {} : { installationId: id };
 }
 
-function freshRecord(event: RunEvent, config: Config): RunRecord {
+function freshRecord(event: RunEvent, config: DecisionConfig): RunRecord {
   return {
     v: 1,
     repo: event.repo,
@@ -54,7 +49,7 @@ function freshRecord(event: RunEvent, config: Config): RunRecord {
 }
 
 /** A new attempt starts a fresh job table; what is known of the run itself carries over. */
-function startAttempt(prior: RunRecord, event: RunEvent, config: Config): RunRecord {
+function startAttempt(prior: RunRecord, event: RunEvent, config: DecisionConfig): RunRecord {
   return {
     ...freshRecord(event, config),
     headBranch: event.headBranch ?? prior.headBranch,
@@ -72,11 +67,11 @@ function startAttempt(prior: RunRecord, event: RunEvent, config: Config): RunRec
  */
 function jobIn(record: RunRecord, key: string): JobEntry | undefined {
   const entry = Object.hasOwn(record.jobs, key) ? record.jobs[key] : undefined;
-  return entry !== undefined && Object.hasOwn(JOB_RANK, entry.status) ? entry : undefined;
+  return entry !== undefined && isJobStatus(entry.status) ? entry : undefined;
 }
 
 /** Folds the event's facts into the record; job status only moves forward. */
-function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
+function absorb(record: RunRecord, event: RunEvent, config: DecisionConfig): RunRecord {
   const common = {
     headBranch: record.headBranch ?? event.headBranch,
     defaultBranch: record.defaultBranch ?? event.defaultBranch,
@@ -91,7 +86,7 @@ function absorb(record: RunRecord, event: RunEvent, config: Config): RunRecord {
   }
   const key = String(event.job.id);
   const existing = jobIn(record, key);
-  const failed = event.job.status === "completed" && config.rerunConclusions.has(event.job.conclusion ?? "");
+  const failed = isFailedJob(event.job, config.rerunConclusions);
   const moves = existing === undefined || JOB_RANK[event.job.status] > JOB_RANK[existing.status];
   const room = Object.hasOwn(record.jobs, key) || Object.keys(record.jobs).length < MAX_JOBS;
   const entry: JobEntry = { name: event.job.name, status: event.job.status, conclusion: event.job.conclusion };
@@ -142,7 +137,7 @@ function rerunAction(record: RunRecord, verifyFirst: boolean): RerunAction {
  * A pending rerun is driven by whoever holds its lease; a free or expired lease is taken here,
  * so two deliveries (or two instances) never call GitHub for it at the same time.
  */
-function drivePending(record: RunRecord, event: RunEvent, config: Config): Decision {
+function drivePending(record: RunRecord, event: RunEvent, config: DecisionConfig): Decision {
   const rerun = record.rerun;
   if (rerun.state !== "pending") throw new Error("drivePending needs a pending rerun");
   const now = event.receivedAt;
@@ -161,17 +156,14 @@ function drivePending(record: RunRecord, event: RunEvent, config: Config): Decis
 }
 
 /** The attempt is over (all tracked jobs completed, or workflow_run completed): rerun or not. */
-function finish(record: RunRecord, event: RunEvent, config: Config): Decision {
+function finish(record: RunRecord, event: RunEvent, config: DecisionConfig): Decision {
   const what = label(record, record.attempt);
   if (record.rerun.state === "requested") return result(record, event, 200, `failed jobs of ${what} were already re-run`);
   if (record.rerun.state === "pending") return drivePending(record, event, config);
   if (record.rerun.state === "refused") {
     return result(record, event, 200, `${what}: GitHub refused the rerun for good (${record.rerun.message}); not requested again`);
   }
-  const failed = record.runCompleted
-    ? config.rerunConclusions.has(record.runConclusion ?? "")
-    : record.failureSeen;
-  if (!failed) {
+  if (!attemptFailed(record, config.rerunConclusions)) {
     const how = record.runCompleted ? `concluded ${record.runConclusion ?? "unknown"}` : "finished with no failed job";
     return result(record, event, 200, `${what} ${how}: nothing to re-run`);
   }
@@ -196,7 +188,7 @@ function finish(record: RunRecord, event: RunEvent, config: Config): Decision {
   return result(pending, event, 201, `${what} ${because}: re-running failed jobs`, rerunAction(pending, false));
 }
 
-function filtered(prior: RunRecord | undefined, event: RunEvent, config: Config): Decision | undefined {
+function filtered(prior: RunRecord | undefined, event: RunEvent, config: DecisionConfig): Decision | undefined {
   if (event.sender !== null && config.noRetry.has(event.sender.toLowerCase())) {
     return unchanged(prior, 204, `sender ${event.sender} is in NO_RETRY_LIST`);
   }
@@ -222,7 +214,7 @@ export function rerunHappened(record: RunRecord, attempt: number): boolean {
  * the action. Pure: the time comes in with the event, inputs are never mutated, nothing is read
  * or written elsewhere.
  */
-export function decide(prior: RunRecord | undefined, event: RunEvent, config: Config): Decision {
+export function decide(prior: RunRecord | undefined, event: RunEvent, config: DecisionConfig): Decision {
   const skip = filtered(prior, event, config);
   if (skip !== undefined) return skip;
 

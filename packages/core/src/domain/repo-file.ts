@@ -15,7 +15,7 @@ export type RepoFileResult = { readonly ok: true; readonly settings: Settings } 
  * field (or the line) and what is wrong, in one short line.
  */
 export function parseRepoFile(text: string): RepoFileResult {
-  if (Buffer.byteLength(text, "utf8") > REPO_CONFIG_MAX_BYTES) {
+  if (new TextEncoder().encode(text).byteLength > REPO_CONFIG_MAX_BYTES) {
     return { ok: false, problem: `larger than ${REPO_CONFIG_MAX_BYTES} bytes` };
   }
   let document: unknown;

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { compileBranchPatterns } from "./branches.js";
-import type { Config, Env } from "../env/config.js";
-import { ConfigError } from "../env/config-error.js";
+import type { DecisionConfig } from "./config.js";
 import { compilePolicy, MAX_FAILED_JOBS_LIMIT, PolicyError, type RawPolicy, type RerunPolicy } from "./policy/policy.js";
+import { clip, splitList } from "./text.js";
 
 /**
  * The settings a repository may choose for itself, each with the environment variable that
@@ -10,7 +10,7 @@ import { compilePolicy, MAX_FAILED_JOBS_LIMIT, PolicyError, type RawPolicy, type
  * text and the value from `.github/job-rerunner.yml`: a list is a YAML list or comma-separated
  * text, a number a YAML number or digits. Adding a setting is one entry here.
  */
-interface Setting<T> {
+export interface Setting<T> {
   /** The environment variable for the server's default, if there is one. */
   readonly env?: string;
   /** What a good value is, after the setting's name: "must be ...". */
@@ -18,19 +18,13 @@ interface Setting<T> {
   readonly schema: z.ZodType<T>;
   /** A blank environment variable means "not set" (the default), not an empty value. */
   readonly blankIsUnset?: boolean;
-  /** The Config fields the value sets (`current`: the configuration it is laid over). */
-  toConfig(value: T, current: Config): Partial<Config>;
+  /** The configuration fields the value sets (`current`: the configuration it is laid over). */
+  toConfig(value: T, current: DecisionConfig): Partial<DecisionConfig>;
 }
 
 function setting<T>(definition: Setting<T>): Setting<T> {
   return definition;
 }
-
-const splitList = (text: string): string[] =>
-  text
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
 
 /** A YAML list of strings, or one string of comma-separated items. */
 const stringList = z.union([z.string().transform(splitList), z.array(z.string().trim().min(1))]);
@@ -122,30 +116,15 @@ export const SETTINGS = {
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
-type ValueOf<K extends SettingName> = (typeof SETTINGS)[K] extends Setting<infer T> ? T : never;
+export type ValueOf<K extends SettingName> = (typeof SETTINGS)[K] extends Setting<infer T> ? T : never;
 export type Settings = { readonly [K in SettingName]?: ValueOf<K> };
 
 const NAMES = Object.keys(SETTINGS) as SettingName[];
 
 /** Text of a value for a message: short, one line, never a whole file. */
-function shown(value: unknown): string {
+export function shownValue(value: unknown): string {
   const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
-  const line = text.replace(/\s+/g, " ");
-  return `"${line.length > 60 ? `${line.slice(0, 60)}…` : line}"`;
-}
-
-/**
- * The server default a variable sets, validated by the setting's schema; undefined when the
- * variable is not set. Throws a ConfigError naming the variable.
- */
-export function settingFromEnv<K extends SettingName>(env: Env, name: K): ValueOf<K> | undefined {
-  const entry: Setting<unknown> = SETTINGS[name];
-  if (entry.env === undefined) return undefined;
-  const raw = env[entry.env];
-  if (raw === undefined || (entry.blankIsUnset === true && raw.trim() === "")) return undefined;
-  const parsed = entry.schema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(entry.env, `${entry.expect}, got ${shown(raw.trim())}`);
-  return parsed.data as ValueOf<K>;
+  return `"${clip(text.replace(/\s+/g, " "), 61)}"`;
 }
 
 /** What is wrong with a repository's settings: the field and why, in one line. */
@@ -175,7 +154,7 @@ export function settingsFromFile(document: unknown): SettingsResult {
     if (!parsed.success) {
       // A policy field's own check (an unsafe pattern) says more than the general expectation.
       const detail = parsed.error.issues.find((issue) => issue.code === "custom")?.message;
-      return { ok: false, problem: { field: name, message: `${entry.expect}, got ${shown(values[name])}${detail === undefined ? "" : `: ${detail}`}` } };
+      return { ok: false, problem: { field: name, message: `${entry.expect}, got ${shownValue(values[name])}${detail === undefined ? "" : `: ${detail}`}` } };
     }
     settings[name] = parsed.data;
   }
@@ -183,7 +162,7 @@ export function settingsFromFile(document: unknown): SettingsResult {
 }
 
 /** The server's configuration with a repository's settings laid over it, later layers winning. */
-export function overlay(config: Config, ...layers: readonly Settings[]): Config {
+export function overlay<C extends DecisionConfig>(config: C, ...layers: readonly Settings[]): C {
   let result = config;
   for (const layer of layers) {
     for (const name of NAMES) {

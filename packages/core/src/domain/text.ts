@@ -32,3 +32,11 @@ export function describeValue(value: unknown): string {
   }
   return typeof value;
 }
+
+/** Comma-separated text as its items: trimmed, empty ones dropped (`"a, b,,c"` is a, b, c). */
+export function splitList(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -157,3 +157,6 @@ export interface Decision {
   /** Whether `record` differs from the prior one (the engine writes only then). */
   readonly changed: boolean;
 }
+
+/** Plain JSON, as every store keeps it. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };

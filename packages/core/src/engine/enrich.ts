@@ -1,5 +1,5 @@
-import type { Config } from "../env/config.js";
-import type { FactsClient, ListedJob } from "../github/facts.js";
+import type { Config } from "../domain/config.js";
+import type { FactsClient, ListedJob } from "../ports/github.js";
 import { classifies, needsRemoteFacts } from "../domain/policy/policy.js";
 import type { EventFacts, Fetched, JobFacts, StepFact } from "../domain/policy/facts.js";
 import { withTimeout } from "./timing.js";

@@ -1,5 +1,5 @@
-import type { Config } from "../env/config.js";
-import type { GitHubClient } from "../github/reruns.js";
+import type { Config } from "../domain/config.js";
+import type { GitHubClient } from "../ports/github.js";
 import type { RerunOutcome } from "../domain/machine.js";
 import { withTimeout } from "./timing.js";
 import type { RerunAction } from "../domain/types.js";

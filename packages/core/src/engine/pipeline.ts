@@ -1,55 +1,42 @@
 import { randomUUID } from "node:crypto";
-import type { Config } from "../env/config.js";
-import { createGitHubAccess } from "../github/clients.js";
+import type { Config } from "../domain/config.js";
+import { decide, settle, type RerunOutcome } from "../domain/machine.js";
+import { recordKey } from "../domain/record.js";
+import type { Action, RerunAction, RunEvent, RunRecord } from "../domain/types.js";
+import type { GitHubAccess } from "../ports/github.js";
+import type { Logger } from "../ports/logger.js";
+import type { Notifier } from "../ports/notifier.js";
+import type { Observer } from "../ports/observer.js";
+import type { Store } from "../ports/store.js";
+import type { WebhookResponse } from "../webhook/answer.js";
+import { echoedHeader, readDelivery, type WebhookRequest } from "../webhook/delivery.js";
 import { createEnricher } from "./enrich.js";
 import { executeRerun } from "./execute.js";
-import type { FactsClient } from "../github/facts.js";
-import type { GitHubClient } from "../github/reruns.js";
-import { jsonLogger, type Logger } from "../ports/logger.js";
-import { decide, settle, type RerunOutcome } from "../domain/machine.js";
-import type { Notifier } from "../ports/notifier.js";
-import { safeObserver, type Observer } from "../ports/observer.js";
 import { createRepoConfigs } from "./repo-configs.js";
 import { createEventScope } from "./scope.js";
-import { recordKey, type Store } from "../ports/store.js";
 import { backoff, withTimeout } from "./timing.js";
-import type { Action, RerunAction, RunEvent, RunRecord } from "../domain/types.js";
 import { createVisibility } from "./visibility.js";
-import { echoedHeader, readDelivery, type WebhookRequest } from "../webhook/delivery.js";
 
-export type { HeaderValue, WebhookRequest } from "../webhook/delivery.js";
-
-export interface RerunnerOptions {
+/** What the engine runs on, every part given: compose.ts fills in the defaults and wires them. */
+export interface EngineParts {
   readonly config: Config;
   readonly store: Store;
-  /** Defaults to Octokit on config.githubApiUrl with config.githubToken or the App's installation token, or a dry run. */
-  readonly github?: GitHubClient;
-  /** The rerun policy's look-ups (annotations, log tails, an attempt's jobs); Octokit by default. */
-  readonly facts?: FactsClient;
-  readonly logger?: Logger;
-  /** Epoch milliseconds; injectable for tests. */
-  readonly clock?: () => number;
-  /** Compare-and-set attempts before answering 503 (default 64; a 256-job matrix contends hard). */
-  readonly maxConflicts?: number;
-  /** Sees deliveries, rerun outcomes, store conflicts and GitHub calls (metrics); read-only. */
-  readonly observer?: Observer;
+  /** Which GitHub clients serve an event (a token, or the App installation the delivery names). */
+  readonly access: GitHubAccess;
+  /** Never throws (see guards.ts). */
+  readonly logger: Logger;
+  /** Never throws (see guards.ts): deliveries, rerun outcomes, store conflicts (metrics); read-only. */
+  readonly observe: Observer;
+  /** Epoch milliseconds. */
+  readonly clock: () => number;
+  /** Compare-and-set attempts before answering 503. */
+  readonly maxConflicts: number;
+  /** Reruns are logged by a client that calls nothing: the answers say "would re-run". */
+  readonly dryRun: boolean;
   /** Sends a message when a run is given up on or re-run (NOTIFY_URL). */
-  readonly notifier?: Notifier;
+  readonly notifier: Notifier | undefined;
   /** Keeps a notification's sending after the answer (a server); without it the send is awaited within the deadline. */
-  readonly background?: (work: Promise<unknown>) => void;
-}
-
-export interface ResponseBody {
-  readonly status: number;
-  readonly action: Action["type"];
-  readonly reason: string;
-  readonly delivery: string | null;
-  readonly run: string | null;
-}
-
-export interface WebhookResponse {
-  readonly status: number;
-  readonly body: ResponseBody;
+  readonly background: ((work: Promise<unknown>) => void) | undefined;
 }
 
 export interface Rerunner {
@@ -74,39 +61,10 @@ function runLabel(event: RunEvent): string {
  * the action on GitHub, settle its outcome. `handle` and `handleEvent` never throw and answer
  * within config.deadlineMs.
  */
-export function createRerunner(options: RerunnerOptions): Rerunner {
-  const { config, store } = options;
-  const clock = options.clock ?? Date.now;
-  const given = options.logger ?? jsonLogger();
-  // A logger that throws (a full disk, a closed pipe) must never cost a delivery its answer.
-  const logger: Logger = (entry) => {
-    try {
-      given(entry);
-    } catch {
-      // Nothing better to do with a log line that cannot be written.
-    }
-  };
-  const maxConflicts = options.maxConflicts ?? 64;
-  const observe = safeObserver([options.observer]);
-  const access = createGitHubAccess({
-    config,
-    logger,
-    clock,
-    observe,
-    ...(options.github === undefined ? {} : { github: options.github }),
-    ...(options.facts === undefined ? {} : { facts: options.facts }),
-  });
+export function createEngine(parts: EngineParts): Rerunner {
+  const { config, store, access, logger, observe, clock, maxConflicts, dryRun } = parts;
   const scopeOf = createEventScope(config, access, createRepoConfigs(config, clock));
-  const visibility = createVisibility({
-    config,
-    store,
-    clock,
-    observe,
-    logger,
-    ...(options.notifier === undefined ? {} : { notifier: options.notifier }),
-    ...(options.background === undefined ? {} : { background: options.background }),
-  });
-  const dryRun = options.github === undefined && config.dryRun;
+  const visibility = createVisibility({ config, store, clock, observe, logger, notifier: parts.notifier, background: parts.background });
   const enrich = createEnricher({
     clock,
     readRecord: async (event, until) => (await storeCall(store.get(recordKey(event.repo.id, event.runId)), until))?.record,
@@ -232,7 +190,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
         async () => {
           started = clock();
           const handlerId = randomUUID();
-          const intake = readDelivery(request, config, started, handlerId);
+          const intake = readDelivery(request, config.secrets, started, handlerId);
           if (intake.kind === "answer") {
             const { status, reason } = intake;
             return { status, body: { status, action: "none", reason, delivery: echoedHeader(request.headers, "x-github-delivery"), run: null } };

@@ -1,5 +1,5 @@
-import type { Config } from "../env/config.js";
-import type { ContentsClient, FileReadResult } from "../github/contents.js";
+import type { Config } from "../domain/config.js";
+import type { ContentsClient, FileReadResult } from "../ports/github.js";
 import { parseRepoFile, REPO_CONFIG_MAX_BYTES, REPO_CONFIG_PATH } from "../domain/repo-file.js";
 import { overlay, type Settings } from "../domain/settings.js";
 import type { RunEvent } from "../domain/types.js";

@@ -1,15 +1,18 @@
 import { branchRefusal } from "../domain/branches.js";
-import type { Config } from "../env/config.js";
-import { clip } from "../domain/text.js";
+import type { Config } from "../domain/config.js";
 import { finalAttemptKey, foldFinalAttempt, isFinalAttemptEvent, readFinalAttempt } from "../domain/final-attempt.js";
 import { MAX_HISTORY_JOBS, MAX_HISTORY_TEXT, type HistoryEntry, type HistoryJob, type Verdict } from "../domain/history.js";
-import type { Logger } from "../ports/logger.js";
+import { attemptFailed, isFailedJob } from "../domain/jobs.js";
 import type { RerunOutcome, Settlement } from "../domain/machine.js";
-import { type Notifier, type NotifyKind } from "../ports/notifier.js";
+import { notificationText, runAttemptUrl, webUrl, type NotifyKind } from "../domain/notification.js";
+import { recordKey } from "../domain/record.js";
+import { clip } from "../domain/text.js";
+import type { Decision, JobEntry, JsonValue, RunEvent, RunRecord } from "../domain/types.js";
+import type { Logger } from "../ports/logger.js";
+import type { Notifier } from "../ports/notifier.js";
 import type { Observer, RerunMetricOutcome } from "../ports/observer.js";
-import { recordKey, type JsonValue, type Store } from "../ports/store.js";
+import type { Store } from "../ports/store.js";
 import { withTimeout } from "./timing.js";
-import type { Decision, JobEntry, RunEvent, RunRecord } from "../domain/types.js";
 
 export interface VisibilityOptions {
   readonly config: Config;
@@ -17,13 +20,13 @@ export interface VisibilityOptions {
   readonly clock: () => number;
   readonly observe: Observer;
   readonly logger: Logger;
-  readonly notifier?: Notifier;
+  readonly notifier?: Notifier | undefined;
   /**
    * Where a notification's sending goes once it is recorded. A long-running server passes a
    * function that keeps the promise (shutdown waits for it) and answers the webhook at once;
    * without one the send is awaited, bounded by what is left of the delivery's deadline.
    */
-  readonly background?: (work: Promise<unknown>) => void;
+  readonly background?: ((work: Promise<unknown>) => void) | undefined;
   /** Total time a background notification may take, retries included (default 60 s). */
   readonly notifyBudgetMs?: number;
 }
@@ -57,22 +60,6 @@ const RERUN_OUTCOME: Record<RerunOutcome["kind"], RerunMetricOutcome> = {
 /** History text is cut like every echoed text (echo.ts), at the history's own limit. */
 const historyText = (text: string): string => clip(text, MAX_HISTORY_TEXT);
 
-/** github.com for the public API, the GHES host for `https://HOST/api/v3`; anything else (a stand-in) links to github.com. */
-export function webUrl(apiUrl: string): string {
-  try {
-    const url = new URL(apiUrl);
-    if (url.host === "api.github.com") return "https://github.com";
-    if (url.pathname.replace(/\/+$/, "") === "/api/v3") return `${url.protocol}//${url.host}`;
-  } catch {
-    // configFromEnv validated it; fall through to the public site.
-  }
-  return "https://github.com";
-}
-
-export function runAttemptUrl(web: string, owner: string, repo: string, runId: number, attempt: number): string {
-  return `${web}/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/actions/runs/${runId}/attempts/${attempt}`;
-}
-
 /** The attempt's workflow_run conclusion once its completion is known, else null. */
 function runConclusionOf(record: Pick<RunRecord, "runCompleted" | "runConclusion">): string | null {
   return record.runCompleted ? record.runConclusion : null;
@@ -80,24 +67,10 @@ function runConclusionOf(record: Pick<RunRecord, "runCompleted" | "runConclusion
 
 function historyJobs(jobs: readonly JobEntry[]): HistoryJob[] {
   const done = jobs.filter((j) => j.status === "completed");
-  // Evidence arrives with the rerun policy's per-job classes; kept when a job entry carries it.
-  return done.slice(0, MAX_HISTORY_JOBS).map((j) => {
-    const evidence = (j as JobEntry & { evidence?: unknown }).evidence;
-    return typeof evidence === "string" ? { name: j.name, conclusion: j.conclusion, evidence: historyText(evidence) } : { name: j.name, conclusion: j.conclusion };
-  });
-}
-
-/** The message text: plain text with the link spelled out, so every chat product shows it. */
-export function notificationText(kind: NotifyKind, entry: HistoryEntry, failedJobs: readonly string[], link: string): string {
-  const repo = `${entry.repo.owner}/${entry.repo.name}`;
-  const workflow = entry.workflow ?? "(unnamed workflow)";
-  const branch = entry.branch ?? "(unknown branch)";
-  const head =
-    kind === "give-up"
-      ? `job-rerunner gave up: ${repo} · ${workflow} on ${branch}, run ${entry.runId} attempt ${entry.attempt} failed and will not be re-run`
-      : `job-rerunner re-ran the failed jobs of ${repo} · ${workflow} on ${branch}, run ${entry.runId} attempt ${entry.attempt}`;
-  const jobs = failedJobs.length === 0 ? "(not known)" : failedJobs.slice(0, 20).join(", ") + (failedJobs.length > 20 ? `, and ${failedJobs.length - 20} more` : "");
-  return `${head}\nRun: ${link}\nFailed jobs: ${jobs}\nReason: ${entry.reason}`;
+  // A failed job the rerun policy classified keeps its class's evidence (the line that decided).
+  return done.slice(0, MAX_HISTORY_JOBS).map((j) =>
+    j.verdict === undefined ? { name: j.name, conclusion: j.conclusion } : { name: j.name, conclusion: j.conclusion, evidence: historyText(j.verdict.evidence) },
+  );
 }
 
 /**
@@ -178,7 +151,7 @@ export function createVisibility(options: VisibilityOptions) {
     // The claim is in the store now: the notification goes out at most once, whatever the history write does.
     const notifying =
       kind !== undefined && notifier?.on.has(kind) === true
-        ? notify(kind, entry, finding.jobs.filter((j) => config.rerunConclusions.has(j.conclusion ?? "")).map((j) => j.name), deadline)
+        ? notify(kind, entry, finding.jobs.filter((j) => isFailedJob(j, config.rerunConclusions)).map((j) => j.name), deadline)
         : Promise.resolve();
     await Promise.all([store.appendHistory(entry), notifying]);
   }
@@ -223,10 +196,6 @@ export function createVisibility(options: VisibilityOptions) {
     return record.runCompleted || (jobs.length > 0 && jobs.every((j) => j.status === "completed"));
   }
 
-  function failedAttempt(record: RunRecord, config: Config): boolean {
-    return record.runCompleted ? config.rerunConclusions.has(record.runConclusion ?? "") : record.failureSeen;
-  }
-
   /** What a no-action decision says about its attempt, if anything worth recording. */
   function findingOf(decision: Decision, record: RunRecord, config: Config): Finding | undefined {
     const base = {
@@ -240,7 +209,7 @@ export function createVisibility(options: VisibilityOptions) {
     // GitHub refused the rerun for good earlier (a `refused` rerun state): later events say so again.
     if (record.rerun.state === "refused") return { ...base, verdict: "gave-up", metric: "refused" };
     if (decision.status !== 200 || record.rerun.state !== "none" || !finished(record)) return undefined;
-    if (!failedAttempt(record, config)) return { ...base, verdict: "passed" };
+    if (!attemptFailed(record, config.rerunConclusions)) return { ...base, verdict: "passed" };
     // Failed on a selected branch and still not re-run: the rerun policy judged it genuine (or
     // too widespread), which is giving up; a branch not selected is only "not re-run".
     const selected = branchRefusal(config.branches, record.headBranch, record.defaultBranch ?? null) === null;

@@ -1,13 +1,8 @@
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Env } from "./config.js";
+import type { AppCredentials } from "../domain/config.js";
 import { ConfigError } from "./config-error.js";
-import type { AppCredentials } from "../github/app/app-auth.js";
-
-function set(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
-}
+import { setting as set, type Env } from "./primitives.js";
 
 /** Secrets managers often store a PEM on one line with `\n` escapes: accept both. */
 function unescapePem(text: string): string {

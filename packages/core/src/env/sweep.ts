@@ -1,27 +1,6 @@
-import { integer, list, type Env } from "./config.js";
+import type { SweepConfig, SweepRepo } from "../domain/config.js";
 import { ConfigError } from "./config-error.js";
-
-export interface SweepRepo {
-  readonly owner: string;
-  readonly name: string;
-}
-
-/** Where and how often the server reconciles with GitHub (README: "Never losing a rerun"). */
-export interface SweepConfig {
-  /** SWEEP_REPOS: the repositories whose runs are listed. */
-  readonly repos: readonly SweepRepo[];
-  /** SWEEP_INTERVAL_S in ms: between two sweeps of the server; 0 = the server does not sweep. */
-  readonly intervalMs: number;
-  /** SWEEP_LOOKBACK_H in ms: how far back the first sweep of a repository looks for finished runs. */
-  readonly lookbackMs: number;
-  /** PENDING_INTERVAL_S in ms: between two passes over pending reruns nobody drives; 0 = off. */
-  readonly pendingIntervalMs: number;
-  /**
-   * SWEEP_HORIZON_H in ms: how long before the window a run may have been created and still be
-   * found when it finishes inside it (GitHub's listing filters on creation time only).
-   */
-  readonly horizonMs: number;
-}
+import { integer, list, type Env } from "./primitives.js";
 
 export const SWEEP_DEFAULTS = {
   intervalS: 300,
@@ -40,7 +19,7 @@ const REPO = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/;
 export function sweepConfigFromEnv(env: Env): SweepConfig {
   const seen = new Set<string>();
   const repos: SweepRepo[] = [];
-  for (const entry of list(env.SWEEP_REPOS)) {
+  for (const entry of list(env, "SWEEP_REPOS")) {
     const match = REPO.exec(entry);
     if (match === null || match[2] === "." || match[2] === "..") {
       throw new ConfigError("SWEEP_REPOS", `must be comma-separated owner/name pairs, e.g. "octo-org/api,octo-org/web"; got "${entry}"`);

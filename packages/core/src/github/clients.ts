@@ -1,84 +1,53 @@
-import type { Config } from "../env/config.js";
-import { createOctokitContents, type ContentsClient } from "./contents.js";
-import { createOctokitFactsClient, type FactsClient } from "./facts.js";
-import { createDryRunClient, createOctokitClient, type GitHubClient } from "./reruns.js";
-import type { Logger } from "../ports/logger.js";
+import { LRUCache } from "lru-cache";
+import type { Config } from "../domain/config.js";
+import type { Access, FactsClient, GitHubAccess, GitHubClient } from "../ports/github.js";
 import type { Observer } from "../ports/observer.js";
-import type { RunEvent } from "../domain/types.js";
-import { createAppTokenIssuer } from "./app/app-auth.js";
-import { createInstallationTokens, type InstallationTokens } from "./app/installation-tokens.js";
+import type { GitHubApp } from "./app/github-app.js";
+import { createOctokitContents } from "./contents.js";
+import { createOctokitFactsClient } from "./facts.js";
 import type { OctokitOptions, TokenSource } from "./octokit.js";
-
-/** The clients that act for one event: reruns, and reading the repository's configuration file. */
-export interface EventClients {
-  readonly github: GitHubClient;
-  /** Null when repository files are not read (REPO_CONFIG off, or no credentials in a dry run). */
-  readonly contents: ContentsClient | null;
-  /** The rerun policy's look-ups (annotations, log tails, an attempt's jobs). */
-  readonly facts: FactsClient;
-}
-
-export type Access = ({ readonly kind: "clients" } & EventClients) | { readonly kind: "refused"; readonly reason: string };
-
-/** Credentials as a provider: which clients, with whose token, serve an event. */
-export interface GitHubAccess {
-  forEvent(event: RunEvent): Access;
-  /** App mode: the installation tokens (requests counted); null in token mode. */
-  readonly tokens: InstallationTokens | null;
-}
+import { createOctokitClient } from "./reruns.js";
 
 export interface GitHubAccessOptions {
-  readonly config: Config;
-  readonly logger: Logger;
-  /** Replaces the rerun client built from the configuration (tests, embedding). */
-  readonly github?: GitHubClient;
-  /** Replaces the policy's look-up client built from the configuration (tests, embedding). */
-  readonly facts?: FactsClient;
-  readonly clock?: () => number;
-  /** Sees every GitHub call of the clients built here: reruns, policy look-ups, repository files, App tokens (metrics). */
-  readonly observe?: Observer;
+  /** Where GitHub is, the token (token mode), and whether repository files are read. */
+  readonly config: Pick<Config, "githubApiUrl" | "githubToken" | "readRepoConfig">;
+  /** App mode: the App whose installation tokens act for each delivery; null in token mode. */
+  readonly app: GitHubApp | null;
+  /** Replaces the rerun client built here (a dry run, tests, embedding). */
+  readonly github?: GitHubClient | undefined;
+  /** Replaces the policy's look-up client built here (tests, embedding). */
+  readonly facts?: FactsClient | undefined;
+  /** Sees every GitHub call of the clients built here: reruns, policy look-ups, repository files (metrics). */
+  readonly observer?: Observer | undefined;
 }
 
-/** Clients kept per installation at most (each is a small Octokit; least recently built dropped first). */
+/** Clients kept per installation at most (each is a small Octokit; least recently used dropped first). */
 const MAX_INSTALLATION_CLIENTS = 1000;
 
 /**
- * Token mode: one pair of clients for every event. App mode: a pair per installation whose
- * token comes from the installation-token cache before each request, so an expiring token is
- * replaced without rebuilding anything.
+ * The per-event client factory. Token mode: one set of clients for every event. App mode: a set
+ * per installation whose token comes from the App's token cache before each request, so an
+ * expiring token is replaced without rebuilding anything.
  */
 export function createGitHubAccess(options: GitHubAccessOptions): GitHubAccess {
-  const { config } = options;
-  const baseUrl = config.githubApiUrl;
-  const observer = options.observe;
-  // Every client built here reports its requests to the observer (metrics).
-  const octokitOptions = (token: string | TokenSource): OctokitOptions => ({ token, baseUrl, ...(observer === undefined ? {} : { observer }) });
-  const rerunClient = (token: string | TokenSource): GitHubClient =>
-    options.github ?? (config.dryRun ? createDryRunClient(options.logger) : createOctokitClient(octokitOptions(token)));
-  const contentsClient = (token: string | TokenSource): ContentsClient | null =>
-    config.readRepoConfig ? createOctokitContents(octokitOptions(token)) : null;
-  const factsClient = (token: string | TokenSource): FactsClient => options.facts ?? createOctokitFactsClient(octokitOptions(token));
+  const { config, observer } = options;
+  const octokitOptions = (token: string | TokenSource): OctokitOptions => ({ token, baseUrl: config.githubApiUrl, observer });
+  const clientsFor = (token: string | TokenSource, readsFiles: boolean): Access => ({
+    kind: "clients",
+    github: options.github ?? createOctokitClient(octokitOptions(token)),
+    facts: options.facts ?? createOctokitFactsClient(octokitOptions(token)),
+    contents: readsFiles && config.readRepoConfig ? createOctokitContents(octokitOptions(token)) : null,
+  });
 
-  const app = config.githubApp;
+  const app = options.app;
   if (app === null) {
-    const token = config.githubToken;
-    const clients: Access = {
-      kind: "clients",
-      github: rerunClient(token),
-      facts: factsClient(token),
-      // A dry run without a token reads nothing (an unauthenticated read would spend the 60-an-hour limit).
-      contents: token === "" ? null : contentsClient(token),
-    };
-    return { forEvent: () => clients, tokens: null };
+    // A dry run without a token reads no file (an unauthenticated read would spend the 60-an-hour limit).
+    const clients = clientsFor(config.githubToken, config.githubToken !== "");
+    return { forEvent: () => clients };
   }
 
-  const tokens = createInstallationTokens({
-    issue: createAppTokenIssuer(app, baseUrl, observer),
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
-  });
-  const byInstallation = new Map<number, Access>();
+  const byInstallation = new LRUCache<number, Access>({ max: MAX_INSTALLATION_CLIENTS });
   return {
-    tokens,
     forEvent(event) {
       const installationId = event.installationId;
       if (installationId === undefined) {
@@ -89,13 +58,8 @@ export function createGitHubAccess(options: GitHubAccessOptions): GitHubAccess {
       }
       let clients = byInstallation.get(installationId);
       if (clients === undefined) {
-        const token = (): Promise<string> => tokens.get(installationId);
-        clients = { kind: "clients", github: rerunClient(token), contents: contentsClient(token), facts: factsClient(token) };
+        clients = clientsFor(() => app.tokens.get(installationId), true);
         byInstallation.set(installationId, clients);
-        if (byInstallation.size > MAX_INSTALLATION_CLIENTS) {
-          const oldest = byInstallation.keys().next().value;
-          if (oldest !== undefined) byInstallation.delete(oldest);
-        }
       }
       return clients;
     },

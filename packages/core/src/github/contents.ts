@@ -1,27 +1,7 @@
 import { InstallationTokenError } from "./app/app-auth.js";
-import { describe } from "./reruns.js";
+import { describe } from "./errors.js";
+import type { ContentsClient } from "../ports/github.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
-
-export interface FileRef {
-  readonly owner: string;
-  readonly repo: string;
-  readonly path: string;
-}
-
-/** A file read from a repository's default branch through the contents API. */
-export type FileReadResult =
-  | { readonly kind: "file"; readonly text: string; readonly etag: string | null }
-  /** 304: unchanged since the ETag given. */
-  | { readonly kind: "not-modified" }
-  /** 404: no such file (or repository). */
-  | { readonly kind: "missing"; readonly etag: string | null }
-  | { readonly kind: "too-large"; readonly size: number }
-  | { readonly kind: "unavailable"; readonly message: string };
-
-/** Reads small files of a repository. Implementations never throw. */
-export interface ContentsClient {
-  readFile(file: FileRef, options: { readonly etag: string | null; readonly maxBytes: number; readonly signal: AbortSignal }): Promise<FileReadResult>;
-}
 
 function etagOf(headers: Record<string, string | number | undefined>): string | null {
   const etag = headers.etag;

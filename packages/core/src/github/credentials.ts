@@ -2,7 +2,7 @@ import { createAppJwtSource, type AppCredentials } from "./app/app-auth.js";
 import type { Logger } from "../ports/logger.js";
 import type { Observer } from "../ports/observer.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
-import { describe } from "./reruns.js";
+import { describe } from "./errors.js";
 
 /** What one look at the token (GET /rate_limit) showed. */
 export type CredentialCheck =

@@ -1,40 +1,10 @@
-import { describe } from "./reruns.js";
+import { describe } from "./errors.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
 import { MAX_ANNOTATIONS } from "../domain/policy/classify.js";
-import type { Fetched, StepFact } from "../domain/policy/facts.js";
+import type { Fetched } from "../domain/policy/facts.js";
+import type { FactsClient } from "../ports/github.js";
 import { stepsOf } from "../domain/policy/steps.js";
 import { JOB_STATUSES } from "../domain/event.js";
-
-export interface JobRef {
-  readonly owner: string;
-  readonly repo: string;
-  readonly jobId: number;
-}
-
-export interface AttemptRef {
-  readonly owner: string;
-  readonly repo: string;
-  readonly runId: number;
-  readonly attempt: number;
-}
-
-/** A job of an attempt as `GET .../runs/{id}/attempts/{n}/jobs` lists it. */
-export interface ListedJob {
-  readonly id: number;
-  readonly name: string;
-  readonly status: "queued" | "waiting" | "in_progress" | "completed";
-  readonly conclusion: string | null;
-  readonly steps: readonly StepFact[];
-}
-
-export type Listing = { readonly state: "read"; readonly jobs: readonly ListedJob[] } | { readonly state: "unknown"; readonly why: string };
-
-/** The look-ups the rerun policy needs. Implementations never throw: a failure is `unknown`. */
-export interface FactsClient {
-  annotations(job: JobRef, signal: AbortSignal): Promise<Fetched<readonly string[]>>;
-  logTail(job: JobRef, maxBytes: number, signal: AbortSignal): Promise<Fetched<string>>;
-  attemptJobs(attempt: AttemptRef, signal: AbortSignal): Promise<Listing>;
-}
 
 /** Jobs listed per attempt: one page (GitHub's maximum); more than that is a widespread failure anyway. */
 export const LISTED_JOBS_PER_PAGE = 100;

@@ -14,7 +14,15 @@ function remaining(headers: Record<string, string | number | undefined> | undefi
  * module built on the same Octokit is measured too. The template (not the expanded URL) keeps
  * the metric's label set small.
  */
-export function observeOctokit(octokit: Octokit, observer: Observer): void {
+export function observeOctokit(octokit: Octokit, given: Observer): void {
+  // A metrics sink that throws must cost no request its answer.
+  const observer: Observer = (observation) => {
+    try {
+      given(observation);
+    } catch {
+      // Ignored: observing is read-only.
+    }
+  };
   octokit.hook.after("request", (response, options) => {
     const endpoint = `${options.method} ${options.url}`;
     observer({ type: "github-call", endpoint, status: response.status, rateLimitRemaining: remaining(response.headers) });

@@ -2,7 +2,7 @@ import { Octokit } from "@octokit/rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { observeOctokit } from "./observed.js";
-import { safeObserver, type Observer } from "../ports/observer.js";
+import type { Observer } from "../ports/observer.js";
 
 /** Where the project lives: named in the user agent so GitHub can tell whose calls these are. */
 export const PROJECT_URL = "https://github.com/job-rerunner/job-rerunner";
@@ -27,7 +27,7 @@ export interface OctokitOptions {
    * Sees every request of the client (route template, status, rate-limit remaining: the metrics),
    * applied here so every GitHub call module is measured alike; one that throws costs no request.
    */
-  readonly observer?: Observer;
+  readonly observer?: Observer | undefined;
 }
 
 /** How long a read may wait for GitHub to allow it again before it gives up (seconds). */
@@ -66,7 +66,7 @@ export function createOctokit(options: OctokitOptions): Octokit {
 }
 
 function observe(octokit: Octokit, observer: Observer | undefined): void {
-  if (observer !== undefined) observeOctokit(octokit, safeObserver([observer]));
+  if (observer !== undefined) observeOctokit(octokit, observer);
 }
 
 const ReadOctokit = Octokit.plugin(retry, throttling);

@@ -1,75 +1,13 @@
 import { clip, describeValue } from "../domain/text.js";
-import { describe } from "./reruns.js";
+import type { RunLister } from "../ports/github.js";
+import { DEFAULT_RETRY_MS, describe, isRateLimited, responseHeader, slowDownUntil, type ResponseHeaders } from "./errors.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
 
-export interface RunsPageRequest {
-  readonly owner: string;
-  readonly repo: string;
-  /** GitHub's `created` filter, e.g. `>=2026-11-25T03:00:00Z`. */
-  readonly created: string;
-  readonly page: number;
-  readonly perPage: number;
-  /** The ETag of an earlier answer to this same request: a 304 then costs no rate limit. */
-  readonly etag: string | null;
-}
-
-/** What a list call came to. `requests` is always 1: each result is one HTTP request. */
-export type RunsPageResult =
-  | { readonly kind: "page"; readonly runs: readonly unknown[]; readonly totalCount: number; readonly etag: string | null; readonly hasNext: boolean; readonly slowDownUntil: number | null }
-  | { readonly kind: "not-modified"; readonly slowDownUntil: number | null }
-  /** 404, 403 without a rate limit: the repository does not exist or the token cannot read it. */
-  | { readonly kind: "unreadable"; readonly message: string }
-  /** 401: the token itself is wrong. */
-  | { readonly kind: "unauthorized"; readonly message: string }
-  /** 429, or 403 with the rate limit used up: nothing more until `until` (epoch ms). */
-  | { readonly kind: "rate-limited"; readonly message: string; readonly until: number }
-  /** No answer (refused, reset, timeout): `answered` false. A 5xx: `answered` true. */
-  | { readonly kind: "unavailable"; readonly message: string; readonly answered: boolean };
-
-/** Lists workflow runs. Implementations never throw. */
-export interface RunLister {
-  listRuns(request: RunsPageRequest, signal: AbortSignal): Promise<RunsPageResult>;
-  /**
-   * The repository's default branch (`GET /repos/{owner}/{repo}`), which a run listing does not
-   * carry and REPO_BRANCHES' default needs; null when it cannot be read. Optional for listers
-   * that never need it.
-   */
-  defaultBranch?(owner: string, repo: string, signal: AbortSignal): Promise<string | null>;
-  /** GitHub App mode: the installation serving the repository, which the swept runs' events act with. */
-  installationOf?(owner: string, repo: string): Promise<number | null>;
-}
-
-/** Below this many requests left in the hour, sweeps pause until the reset: reruns need the rest. */
-export const RATE_LIMIT_RESERVE = 100;
-/** A 429 or used-up limit with no Retry-After or reset header: wait this long. */
-const DEFAULT_RETRY_MS = 60_000;
 /**
  * One list or repository read gets this long: a GitHub that never answers must not hold the
  * one-at-a-time sweep past its lease (nor a cron run or Cloud Scheduler's deadline).
  */
 export const LIST_REQUEST_TIMEOUT_MS = 10_000;
-
-type Headers = Record<string, string | number | undefined>;
-
-function header(headers: Headers, name: string): string | undefined {
-  const value = headers[name];
-  return value === undefined ? undefined : String(value);
-}
-
-/**
- * When to stop calling, from GitHub's headers: Retry-After (seconds) first, then a used-up or
- * nearly used-up primary limit (x-ratelimit-remaining / x-ratelimit-reset, epoch seconds).
- */
-export function slowDownUntil(headers: Headers, now: number, reserve = RATE_LIMIT_RESERVE): number | null {
-  const retryAfter = header(headers, "retry-after");
-  if (retryAfter !== undefined && /^\d+$/.test(retryAfter.trim())) return now + Number(retryAfter) * 1000;
-  const remaining = header(headers, "x-ratelimit-remaining");
-  if (remaining !== undefined && /^\d+$/.test(remaining) && Number(remaining) < reserve) {
-    const reset = Number(header(headers, "x-ratelimit-reset"));
-    return Number.isFinite(reset) && reset * 1000 > now ? reset * 1000 : now + DEFAULT_RETRY_MS;
-  }
-  return null;
-}
 
 /** Whether a Link header has a rel="next" (RFC 8288), as GitHub paginates. */
 export function hasNextLink(link: string | undefined): boolean {
@@ -113,7 +51,7 @@ export function createRunLister(options: OctokitOptions & { readonly clock?: () 
           headers: request.etag === null ? {} : { "if-none-match": request.etag },
           request: { signal },
         });
-        const headers = response.headers as Headers;
+        const headers: ResponseHeaders = response.headers;
         const data: unknown = response.data;
         const listing = typeof data === "object" && data !== null && !Array.isArray(data) ? (data as { total_count?: unknown; workflow_runs?: unknown }) : null;
         if (listing === null || !Array.isArray(listing.workflow_runs)) {
@@ -124,8 +62,8 @@ export function createRunLister(options: OctokitOptions & { readonly clock?: () 
           kind: "page",
           runs: listing.workflow_runs,
           totalCount: typeof listing.total_count === "number" ? listing.total_count : 0,
-          etag: header(headers, "etag") ?? null,
-          hasNext: hasNextLink(header(headers, "link")),
+          etag: responseHeader(headers, "etag") ?? null,
+          hasNext: hasNextLink(responseHeader(headers, "link")),
           slowDownUntil: slowDownUntil(headers, clock()),
         };
       } catch (error) {
@@ -133,8 +71,7 @@ export function createRunLister(options: OctokitOptions & { readonly clock?: () 
         const now = clock();
         if (status === 304) return { kind: "not-modified", slowDownUntil: slowDownUntil(headers, now) };
         if (status === null) return { kind: "unavailable", message: `no answer from GitHub: ${message}`, answered: false };
-        const limited = status === 429 || (status === 403 && (header(headers, "x-ratelimit-remaining") === "0" || header(headers, "retry-after") !== undefined));
-        if (limited) {
+        if (isRateLimited(status, message, headers)) {
           const until = slowDownUntil(headers, now, 1) ?? now + DEFAULT_RETRY_MS;
           return { kind: "rate-limited", message: `rate limited (${status}): ${message}`, until };
         }

@@ -1,5 +1,3 @@
-import type { Logger } from "./logger.js";
-
 /** How a rerun the engine drove came out, in the words the metrics use. */
 export type RerunMetricOutcome = "requested" | "already_done" | "refused" | "pending";
 
@@ -28,31 +26,3 @@ export type Observation =
   | { readonly type: "notification"; readonly kind: string; readonly outcome: "sent" | "failed" | "duplicate" };
 
 export type Observer = (observation: Observation) => void;
-
-/** An observer that never throws into the engine: a broken metrics sink costs no delivery its answer. */
-export function safeObserver(observers: readonly (Observer | undefined)[]): Observer {
-  const active = observers.filter((o): o is Observer => o !== undefined);
-  return (observation) => {
-    for (const observe of active) {
-      try {
-        observe(observation);
-      } catch {
-        // A metrics sink that throws is ignored; the delivery goes on.
-      }
-    }
-  };
-}
-
-/**
- * Observations as structured log lines (`msg: "metric"`), for hosts without a /metrics endpoint
- * (Cloud Functions): a Cloud Logging log-based metric counts them by `jsonPayload.metric` and
- * takes labels from the other fields. Deliveries are left out: the `delivery` line already has
- * `event`, `status` and `durationMs`.
- */
-export function logObserver(logger: Logger): Observer {
-  return (observation) => {
-    if (observation.type === "delivery") return;
-    const { type, ...fields } = observation;
-    logger({ level: "info", msg: "metric", metric: type, ...fields });
-  };
-}

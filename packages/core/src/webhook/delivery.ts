@@ -1,4 +1,3 @@
-import type { Config } from "../env/config.js";
 import { clip } from "../domain/text.js";
 import { parseEvent } from "../domain/event.js";
 import { verifySignature } from "./signature.js";
@@ -37,9 +36,9 @@ function toText(rawBody: Buffer | Uint8Array | string): string {
 }
 
 /** Signature (403), JSON (400), payload kind (204): the webhook's own checks, before any state is read. */
-export function readDelivery(request: WebhookRequest, config: Config, receivedAt: number, handlerId: string): Intake {
+export function readDelivery(request: WebhookRequest, secrets: readonly string[], receivedAt: number, handlerId: string): Intake {
   const signature = header(request.headers, "x-hub-signature-256");
-  if (!verifySignature(config.secrets, request.rawBody, signature)) {
+  if (!verifySignature(secrets, request.rawBody, signature)) {
     return { kind: "answer", status: 403, reason: signature !== null ? "X-Hub-Signature-256 does not match the body" : "X-Hub-Signature-256 header is missing" };
   }
   let payload: unknown;

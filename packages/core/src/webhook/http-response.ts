@@ -1,4 +1,4 @@
-import type { ResponseBody, WebhookResponse } from "../engine/pipeline.js";
+import type { ResponseBody, WebhookResponse } from "./answer.js";
 
 /** A response ready for any host to write: status, headers and the body text (none on 204). */
 export interface HttpResponse {

@@ -1,6 +1,8 @@
+import { clip } from "../text.js";
 import type { RerunPolicy } from "./policy.js";
-import type { Fetched, JobClass, JobFacts, StepFact } from "./facts.js";
-import type { LinePattern } from "./safe-pattern.js";
+import type { Fetched, JobClass, JobFacts } from "./facts.js";
+import { failedStepOf } from "./steps.js";
+import type { LinePattern } from "../linear-pattern.js";
 import { TRANSIENT_CLASSES } from "./transient-classes.js";
 
 /** Evidence is cut to this many characters: it goes into answers, logs and the record. */
@@ -10,8 +12,6 @@ export const MAX_LINE_CHARS = 1024;
 /** Annotations read per job (GitHub returns up to 50 per page; the runner adds a handful). */
 export const MAX_ANNOTATIONS = 50;
 
-/** Conclusions of a step that failed the job. */
-const FAILED_STEP = new Set(["failure", "timed_out", "cancelled"]);
 /** Each log line starts with the runner's timestamp: "2024-05-01T12:00:00.1234567Z ". */
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z /;
 /** The runner's log commands, shown as plain text in the evidence. */
@@ -20,9 +20,8 @@ const LOG_COMMAND = /^##\[(?:error|warning|group|endgroup|notice|debug)\]/;
 const STEP_CLASSES = TRANSIENT_CLASSES.filter((c) => c.lookIn.includes("steps"));
 const TEXT_CLASSES = TRANSIENT_CLASSES.filter((c) => c.lookIn.includes("annotations") || c.lookIn.includes("log"));
 
-export function clip(text: string, max = MAX_EVIDENCE_CHARS): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+/** Evidence as the record keeps it: one line's worth, cut like every echoed text. */
+const evidence = (text: string): string => clip(text, MAX_EVIDENCE_CHARS);
 
 interface Line {
   readonly text: string;
@@ -56,10 +55,6 @@ function linesOf(facts: JobFacts, policy: RerunPolicy): Line[] {
   return lines;
 }
 
-function failedStepOf(steps: readonly StepFact[]): StepFact | undefined {
-  return steps.find((s) => FAILED_STEP.has(s.conclusion ?? ""));
-}
-
 function firstMatch(lines: readonly Line[], patterns: readonly LinePattern[], from?: Line["from"]): Line | undefined {
   for (const line of lines) {
     if (from !== undefined && line.from !== from) continue;
@@ -84,11 +79,11 @@ function unreadWhy(name: string, fact: Fetched<unknown>): string | null {
 export function classifyJob(facts: JobFacts, policy: RerunPolicy): JobClass {
   const lines = linesOf(facts, policy);
   const veto = firstMatch(lines, policy.noRerunPatterns);
-  if (veto !== undefined) return { class: "not-transient", evidence: clip(veto.text), vetoed: "NO_RERUN_PATTERNS" };
+  if (veto !== undefined) return { class: "not-transient", evidence: evidence(veto.text), vetoed: "NO_RERUN_PATTERNS" };
 
   const failedStep = failedStepOf(facts.steps);
   if (failedStep !== undefined && policy.noRerunStepMatchers.some((m) => m.test(failedStep.name))) {
-    return { class: "not-transient", evidence: clip(`step "${failedStep.name}"`), vetoed: "NO_RERUN_STEPS" };
+    return { class: "not-transient", evidence: evidence(`step "${failedStep.name}"`), vetoed: "NO_RERUN_STEPS" };
   }
 
   const unread = [unreadWhy("annotations", facts.annotations), unreadWhy("log", facts.log)].filter((w): w is string => w !== null);
@@ -98,21 +93,21 @@ export function classifyJob(facts: JobFacts, policy: RerunPolicy): JobClass {
   if (failedStep !== undefined) {
     const stepClass = STEP_CLASSES.find((c) => c.patterns.some((p) => p.test(failedStep.name)));
     if (stepClass !== undefined && decisive) {
-      return { class: `transient:${stepClass.id}`, evidence: clip(`step "${failedStep.name}"`) };
+      return { class: `transient:${stepClass.id}`, evidence: evidence(`step "${failedStep.name}"`) };
     }
   }
   for (const from of ["annotations", "log"] as const) {
     for (const c of TEXT_CLASSES) {
       if (!c.lookIn.includes(from)) continue;
       const hit = firstMatch(lines, c.patterns, from);
-      if (hit !== undefined && decisive) return { class: `transient:${c.id}`, evidence: clip(hit.text) };
+      if (hit !== undefined && decisive) return { class: `transient:${c.id}`, evidence: evidence(hit.text) };
     }
   }
   const user = firstMatch(lines, policy.rerunPatterns);
-  if (user !== undefined && decisive) return { class: "transient:pattern", evidence: clip(user.text) };
+  if (user !== undefined && decisive) return { class: "transient:pattern", evidence: evidence(user.text) };
 
-  if (unread.length > 0) return { class: "unknown", evidence: clip(unread.join("; ")) };
+  if (unread.length > 0) return { class: "unknown", evidence: evidence(unread.join("; ")) };
   const where = failedStep !== undefined ? `failed in step "${failedStep.name}"` : "failed";
   const looked = facts.annotations.state === "read" || facts.log.state === "read";
-  return { class: "not-transient", evidence: clip(looked ? `${where}, no transient signature in its annotations or log` : where) };
+  return { class: "not-transient", evidence: evidence(looked ? `${where}, no transient signature in its annotations or log` : where) };
 }

@@ -1,5 +1,6 @@
-import { linearPattern } from "../linear-pattern.js";
-import { compileSafePattern, MAX_LIST_WEIGHT, MAX_PATTERNS, type LinePattern } from "./safe-pattern.js";
+import { globToPattern } from "../glob.js";
+import { compileSafePattern, MAX_LIST_WEIGHT, MAX_PATTERNS } from "./safe-pattern.js";
+import { type LinePattern } from "../linear-pattern.js";
 
 /**
  * The rerun policy, compiled from environment variables here, and from a repository's own file
@@ -73,15 +74,6 @@ function patterns(field: PolicyField, sources: readonly string[] | undefined): L
   return compiled;
 }
 
-/** A step glob, matched by RE2: `*` runs would backtrack in JavaScript's engine (`*a*a*a*b` on a long name). */
-function globToPattern(glob: string): LinePattern {
-  const source = glob
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return linearPattern(`^${source}$`, "i");
-}
-
 function wholeNumber(field: PolicyField, value: number | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
@@ -105,7 +97,7 @@ export function compilePolicy(raw: RawPolicy = {}): RerunPolicy {
     rerunPatterns: patterns("rerunPatterns", raw.rerunPatterns),
     noRerunPatterns: patterns("noRerunPatterns", raw.noRerunPatterns),
     noRerunSteps: steps,
-    noRerunStepMatchers: steps.map(globToPattern),
+    noRerunStepMatchers: steps.map((step) => globToPattern(step, { pathSegments: false, ignoreCase: true })),
     maxFailedJobs: wholeNumber("maxFailedJobs", raw.maxFailedJobs, POLICY_DEFAULTS.maxFailedJobs, 0, MAX_FAILED_JOBS_LIMIT),
     logTailBytes: wholeNumber("logTailBytes", raw.logTailBytes, POLICY_DEFAULTS.logTailBytes, 1024, MAX_LOG_TAIL_BYTES),
     rerunUnknown: raw.rerunUnknown ?? POLICY_DEFAULTS.rerunUnknown,
@@ -132,12 +124,7 @@ export function needsRemoteFacts(policy: RerunPolicy): boolean {
   return policy.when === "transient" || policy.noRerunPatterns.length > 0;
 }
 
-// ---------------------------------------------------------------------------------------------
-// From the environment
-
-export type PolicyEnv = Readonly<Record<string, string | undefined>>;
-
-/** Environment variable of each field, for error messages. */
+/** The environment variable that sets each field on the server (messages name it). */
 export const POLICY_VARIABLES: Readonly<Record<PolicyField, string>> = {
   when: "RERUN_WHEN",
   rerunPatterns: "RERUN_PATTERNS",
@@ -147,72 +134,3 @@ export const POLICY_VARIABLES: Readonly<Record<PolicyField, string>> = {
   logTailBytes: "LOG_TAIL_BYTES",
   rerunUnknown: "RERUN_UNKNOWN",
 };
-
-class EnvFormatError extends Error {
-  constructor(
-    readonly field: PolicyField,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A JSON array of strings (`'["ECONNRESET","503 Service Unavailable"]'`) or one pattern per line. */
-function patternList(field: PolicyField, raw: string | undefined): string[] | undefined {
-  if (raw === undefined || raw.trim() === "") return undefined;
-  const text = raw.trim();
-  // A JSON array opens with `[` then a string or `]`; a pattern such as `[0-9]+ tests failed` or `[^]` is a line.
-  if (/^\[\s*["\]]/.test(text)) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new EnvFormatError(field, 'looks like a JSON array but does not parse; give a JSON array of strings, e.g. ["ECONNRESET","503 Service Unavailable"], or one pattern per line');
-    }
-    if (!Array.isArray(parsed) || !parsed.every((p): p is string => typeof p === "string")) {
-      throw new EnvFormatError(field, "must be a JSON array of strings, or one pattern per line");
-    }
-    return parsed;
-  }
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0);
-}
-
-function envNumber(field: PolicyField, raw: string | undefined): number | undefined {
-  const text = raw?.trim();
-  if (text === undefined || text === "") return undefined;
-  if (!/^\d+$/.test(text)) throw new EnvFormatError(field, `must be a whole number, got "${text}"`);
-  return Number(text);
-}
-
-function envBoolean(field: PolicyField, raw: string | undefined): boolean | undefined {
-  const text = raw?.trim().toLowerCase();
-  if (text === undefined || text === "") return undefined;
-  if (["1", "true", "yes", "on"].includes(text)) return true;
-  if (["0", "false", "no", "off"].includes(text)) return false;
-  throw new EnvFormatError(field, `must be true or false, got "${raw}"`);
-}
-
-/**
- * The policy from RERUN_WHEN, RERUN_PATTERNS, NO_RERUN_PATTERNS, NO_RERUN_STEPS, MAX_FAILED_JOBS,
- * LOG_TAIL_BYTES and RERUN_UNKNOWN. Throws `{ variable, message }` through `fail` so config.ts
- * turns it into its ConfigError.
- */
-export function policyFromEnv(env: PolicyEnv, fail: (variable: string, message: string) => Error): RerunPolicy {
-  try {
-    return compilePolicy({
-      when: env.RERUN_WHEN?.trim().toLowerCase() || undefined,
-      rerunPatterns: patternList("rerunPatterns", env.RERUN_PATTERNS),
-      noRerunPatterns: patternList("noRerunPatterns", env.NO_RERUN_PATTERNS),
-      noRerunSteps: env.NO_RERUN_STEPS?.split(","),
-      maxFailedJobs: envNumber("maxFailedJobs", env.MAX_FAILED_JOBS),
-      logTailBytes: envNumber("logTailBytes", env.LOG_TAIL_BYTES),
-      rerunUnknown: envBoolean("rerunUnknown", env.RERUN_UNKNOWN),
-    });
-  } catch (error) {
-    if (error instanceof PolicyError || error instanceof EnvFormatError) throw fail(POLICY_VARIABLES[error.field], error.message);
-    throw error;
-  }
-}

@@ -1,14 +1,12 @@
-import type { Config } from "../../env/config.js";
+import type { DecisionConfig } from "../config.js";
 import type { JobEntry, RunEvent, RunRecord } from "../types.js";
-import { MAX_JOBS_IN_RECORD } from "../jobs.js";
+import { isFailedJob, MAX_JOBS } from "../jobs.js";
 import { classifies, needsRemoteFacts, type RerunPolicy } from "./policy.js";
 import { classifyJob } from "./classify.js";
 import type { JobFacts } from "./facts.js";
+import { failedStepOf } from "./steps.js";
 import type { FailedJob } from "./verdict.js";
 
-function isFailed(job: { status: string; conclusion: string | null }, config: Config): boolean {
-  return job.status === "completed" && config.rerunConclusions.has(job.conclusion ?? "");
-}
 
 /** Facts for the event's own job when the engine attached none: what the payload says (its steps). */
 function payloadFacts(event: RunEvent, policy: RerunPolicy): JobFacts | undefined {
@@ -23,7 +21,7 @@ function payloadFacts(event: RunEvent, policy: RerunPolicy): JobFacts | undefine
  * `unknown` is classified again from facts read later. A job with a definite class keeps it, so a
  * redelivery or a later event judges the attempt the same way.
  */
-export function absorbJobFacts(record: RunRecord, event: RunEvent, config: Config): RunRecord {
+export function absorbJobFacts(record: RunRecord, event: RunEvent, config: DecisionConfig): RunRecord {
   const policy = config.policy;
   if (!classifies(policy)) return record;
   const facts: Record<string, JobFacts> = { ...(event.facts?.jobs ?? {}) };
@@ -39,23 +37,23 @@ export function absorbJobFacts(record: RunRecord, event: RunEvent, config: Confi
     let entry: JobEntry;
     if (current === undefined) {
       // A job GitHub lists for the attempt whose webhooks never came.
-      if (count >= MAX_JOBS_IN_RECORD) continue;
+      if (count >= MAX_JOBS) continue;
       count++;
       entry = { name: fact.name, status: fact.status, conclusion: fact.status === "completed" ? fact.conclusion : null };
-      if (isFailed(entry, config)) failureSeen = true;
+      if (isFailedJob(entry, config.rerunConclusions)) failureSeen = true;
     } else if (current.status !== "completed" && fact.status === "completed") {
       // Its completed webhook was lost, the listing shows how it ended (status only moves forward).
       entry = { ...current, status: "completed", conclusion: fact.conclusion };
-      if (isFailed(entry, config)) failureSeen = true;
+      if (isFailedJob(entry, config.rerunConclusions)) failureSeen = true;
     } else {
       entry = current;
     }
-    if (!isFailed(entry, config)) {
+    if (!isFailedJob(entry, config.rerunConclusions)) {
       if (entry !== current) (jobs ??= { ...record.jobs })[key] = entry;
       continue;
     }
     if (entry.verdict !== undefined && entry.verdict.class !== "unknown") continue;
-    const failedStep = fact.steps.find((s) => s.conclusion === "failure" || s.conclusion === "timed_out" || s.conclusion === "cancelled");
+    const failedStep = failedStepOf(fact.steps);
     const steps = fact.steps.length > 0 || entry.failedStep == null ? fact.steps : [{ name: entry.failedStep, conclusion: "failure" }];
     (jobs ??= { ...record.jobs })[key] = {
       ...entry,
@@ -67,8 +65,8 @@ export function absorbJobFacts(record: RunRecord, event: RunEvent, config: Confi
 }
 
 /** The failed jobs of the record's attempt, in job id order. */
-export function failedJobsOf(record: RunRecord, config: Config): FailedJob[] {
+export function failedJobsOf(record: RunRecord, config: DecisionConfig): FailedJob[] {
   return Object.values(record.jobs)
-    .filter((j) => isFailed(j, config))
+    .filter((j) => isFailedJob(j, config.rerunConclusions))
     .map((j) => ({ name: j.name, verdict: j.verdict }));
 }

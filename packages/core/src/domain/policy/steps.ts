@@ -19,3 +19,11 @@ export function stepsOf(value: unknown): StepFact[] {
   }
   return steps;
 }
+
+/** Conclusions of a step that failed the job. */
+const FAILED_STEP: ReadonlySet<string> = new Set(["failure", "timed_out", "cancelled"]);
+
+/** The step that failed the job: the first one that concluded failure, timed_out or cancelled. */
+export function failedStepOf(steps: readonly StepFact[]): StepFact | undefined {
+  return steps.find((s) => FAILED_STEP.has(s.conclusion ?? ""));
+}

@@ -1,6 +1,6 @@
 import { classifies, type RerunPolicy } from "./policy.js";
 import type { JobClass } from "./facts.js";
-import { clip } from "./classify.js";
+import { clip } from "../text.js";
 
 /** A failed job of the attempt, as the record holds it. */
 export interface FailedJob {

@@ -1,25 +1,21 @@
-import { createAppRunLister } from "../../github/app/app-run-lister.js";
-import type { Rerunner } from "../pipeline.js";
-import { createRunLister, type RunLister } from "../../github/runs.js";
+import type { SweepConfig } from "../../domain/config.js";
+import type { RunLister } from "../../ports/github.js";
 import type { Logger } from "../../ports/logger.js";
-import type { Observer } from "../../ports/observer.js";
-import { createPendingDriver, type PendingSummary } from "./pending-driver.js";
 import type { Store } from "../../ports/store.js";
-import type { SweepConfig } from "../../env/sweep.js";
+import type { Rerunner } from "../pipeline.js";
+import { createPendingDriver, type PendingSummary } from "./pending-driver.js";
 import { createSweeper, formatSweepSummary, type SweepSummary } from "./sweep.js";
 
-export interface ReconcilerOptions {
+/** What reconciliation runs on, every part given: compose.ts fills in the defaults (the lister). */
+export interface ReconcilerParts {
   readonly rerunner: Rerunner;
   readonly store: Store;
   readonly sweep: SweepConfig;
   readonly logger: Logger;
-  /** Default: GitHub's list endpoint on Octokit with the rerunner's token (App: each repository's installation token) and API URL. */
-  readonly lister?: RunLister;
-  /** Sees the GitHub requests of the lister built here (metrics); not used with `lister`. */
-  readonly observer?: Observer;
-  readonly clock?: () => number;
-  /** Names this instance in sweep leases. */
-  readonly holder?: string;
+  readonly lister: RunLister;
+  readonly clock: () => number;
+  /** Names this instance in sweep leases (default: a random id). */
+  readonly holder: string | undefined;
 }
 
 export interface ReconcileResult {
@@ -42,17 +38,9 @@ export interface Reconciler {
   once(signal?: AbortSignal): Promise<ReconcileResult>;
 }
 
-export function createReconciler(options: ReconcilerOptions): Reconciler {
-  const { rerunner, store, logger } = options;
-  const clock = options.clock ?? Date.now;
-  const config = rerunner.config;
-  const observer = options.observer === undefined ? {} : { observer: options.observer };
-  const lister =
-    options.lister ??
-    (config.githubApp === null
-      ? createRunLister({ token: config.githubToken, baseUrl: config.githubApiUrl, clock, ...observer })
-      : createAppRunLister({ app: config.githubApp, baseUrl: config.githubApiUrl, clock, ...observer }));
-  const sweeper = createSweeper({ rerunner, store, lister, sweep: options.sweep, logger, clock, ...(options.holder === undefined ? {} : { holder: options.holder }) });
+export function createReconciliation(options: ReconcilerParts): Reconciler {
+  const { rerunner, store, logger, lister, clock } = options;
+  const sweeper = createSweeper({ rerunner, store, lister, sweep: options.sweep, logger, clock, holder: options.holder });
   const pending = createPendingDriver({ rerunner, store, logger, clock, retryMs: Math.max(1000, options.sweep.pendingIntervalMs) });
 
   async function sweep(signal?: AbortSignal): Promise<SweepSummary | null> {

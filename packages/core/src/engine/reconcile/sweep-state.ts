@@ -1,5 +1,6 @@
-import type { JsonValue, Store } from "../../ports/store.js";
-import type { SweepRepo } from "../../env/sweep.js";
+import type { JsonValue } from "../../domain/types.js";
+import type { Store } from "../../ports/store.js";
+import type { SweepRepo } from "../../domain/config.js";
 
 /**
  * Where a repository's sweep stands. Runs that finished before `since` were examined already;

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Rerunner } from "../pipeline.js";
-import type { RunLister } from "../../github/runs.js";
+import type { RunLister } from "../../ports/github.js";
 import type { Logger } from "../../ports/logger.js";
 import { KNOWN_CONCLUSIONS } from "../../domain/settings.js";
 import type { Store } from "../../ports/store.js";
-import type { SweepConfig, SweepRepo } from "../../env/sweep.js";
+import type { SweepConfig, SweepRepo } from "../../domain/config.js";
 import { readListedRun, sweepEvent, type ListedRun } from "../../domain/listed-run.js";
 import { loadCursor, releaseLease, renewLease, saveCursor, takeLease, type Held, type SweepCursor } from "./sweep-state.js";
 
@@ -51,7 +51,7 @@ export interface SweeperOptions {
   readonly logger: Logger;
   readonly clock?: () => number;
   /** Names this sweeper in its leases (default: a random id). */
-  readonly holder?: string;
+  readonly holder?: string | undefined;
 }
 
 export interface Sweeper {

@@ -1,5 +1,5 @@
 import { createAppAuth } from "@octokit/auth-app";
-import { describe } from "../reruns.js";
+import { describe } from "../errors.js";
 import type { Observer } from "../../ports/observer.js";
 import { createOctokit } from "../octokit.js";
 import type { IssuedToken } from "./installation-tokens.js";

@@ -1,3 +1,5 @@
+import { LRUCache } from "lru-cache";
+
 /** An installation token and when GitHub says it stops working. */
 export interface IssuedToken {
   readonly token: string;
@@ -21,56 +23,39 @@ export interface InstallationTokensOptions {
    * in flight (or waiting on a rate limit) when it expires. Default 5 minutes of GitHub's 60.
    */
   readonly refreshBeforeMs?: number;
-  /** Installations remembered at most (least recently issued dropped first). */
+  /** Installations remembered at most (least recently used dropped first). */
   readonly maxInstallations?: number;
 }
 
 /**
- * Installation tokens cached until shortly before their own `expires_at`, with one request in
- * flight per installation. @octokit/auth-app has a cache and joins concurrent requests too, but
- * its cache keeps a token 59 minutes whatever `expires_at` says (GitHub Enterprise Server and
- * our stand-in may issue shorter ones), and its join is process-wide, keyed by installation id
- * only; this layer keys by what expires and is owned by one provider.
+ * Installation tokens cached (lru-cache) until shortly before their own `expires_at`, with one
+ * request in flight per installation. @octokit/auth-app has a cache too, but it keeps a token
+ * 59 minutes whatever `expires_at` says (GitHub Enterprise Server and our stand-in may issue
+ * shorter ones), and its join is process-wide; this one keys by what expires and is owned by one
+ * App. A failure is not cached: the next delivery asks again.
  */
 export function createInstallationTokens(options: InstallationTokensOptions): InstallationTokens {
   const clock = options.clock ?? Date.now;
   const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
-  const maxInstallations = options.maxInstallations ?? 10_000;
-  const cached = new Map<number, IssuedToken>();
-  const inFlight = new Map<number, Promise<IssuedToken>>();
   let requests = 0;
-
-  function remember(installationId: number, issued: IssuedToken): void {
-    cached.delete(installationId);
-    cached.set(installationId, issued);
-    if (cached.size > maxInstallations) {
-      const oldest = cached.keys().next().value;
-      if (oldest !== undefined) cached.delete(oldest);
-    }
-  }
-
+  const cache = new LRUCache<number, IssuedToken>({
+    max: options.maxInstallations ?? 10_000,
+    // Freshness on our clock (tests move it), read at every look-up.
+    perf: { now: clock },
+    ttlResolution: 0,
+    fetchMethod: async (installationId, _stale, { options: setOptions }) => {
+      requests += 1;
+      const issued = await options.issue(installationId);
+      // Fresh until the refresh margin before its expiry (lru-cache reads a ttl of 0 as "for ever").
+      setOptions.ttl = Math.max(1, issued.expiresAt - refreshBeforeMs - clock());
+      return issued;
+    },
+  });
   return {
     async get(installationId) {
-      const known = cached.get(installationId);
-      if (known !== undefined && known.expiresAt - refreshBeforeMs > clock()) return known.token;
-      let pending = inFlight.get(installationId);
-      if (pending === undefined) {
-        requests += 1;
-        pending = options.issue(installationId).then(
-          (issued) => {
-            inFlight.delete(installationId);
-            remember(installationId, issued);
-            return issued;
-          },
-          (error: unknown) => {
-            // A failure is not cached: the next delivery asks again.
-            inFlight.delete(installationId);
-            throw error;
-          },
-        );
-        inFlight.set(installationId, pending);
-      }
-      return (await pending).token;
+      const issued = await cache.fetch(installationId);
+      if (issued === undefined) throw new Error(`no token was issued for installation ${installationId}`);
+      return issued.token;
     },
     get requests() {
       return requests;

@@ -1,0 +1,131 @@
+import type { AppCredentials, Config, SweepConfig } from "./domain/config.js";
+import { createEngine, type Rerunner } from "./engine/pipeline.js";
+import { createReconciliation, type Reconciler } from "./engine/reconcile/reconciler.js";
+import { safeLogger, safeObserver } from "./engine/guards.js";
+import { notifierOptionsFromEnv } from "./env/notify.js";
+import type { Env } from "./env/primitives.js";
+import { createAppRunLister } from "./github/app/app-run-lister.js";
+import { createGitHubApp, type GitHubApp } from "./github/app/github-app.js";
+import { createGitHubAccess } from "./github/clients.js";
+import { createRunLister } from "./github/runs.js";
+import { createNotifier } from "./infra/chat-notifier.js";
+import { createDryRunClient } from "./infra/dry-run-client.js";
+import { jsonLogger } from "./infra/json-logger.js";
+import type { FactsClient, GitHubClient, RunLister } from "./ports/github.js";
+import type { Logger } from "./ports/logger.js";
+import type { Notifier } from "./ports/notifier.js";
+import type { Observer } from "./ports/observer.js";
+import type { Store } from "./ports/store.js";
+
+export interface RerunnerOptions {
+  readonly config: Config;
+  readonly store: Store;
+  /**
+   * Replaces the rerun client (tests, embedding). It is called even when config.dryRun is set:
+   * the rerunner says so in one warning at creation.
+   */
+  readonly github?: GitHubClient | undefined;
+  /** The rerun policy's look-ups (annotations, log tails, an attempt's jobs); Octokit by default. */
+  readonly facts?: FactsClient | undefined;
+  /** Default: JSON lines on stdout at `info`. */
+  readonly logger?: Logger | undefined;
+  /** Epoch milliseconds; injectable for tests. */
+  readonly clock?: (() => number) | undefined;
+  /** Compare-and-set attempts before answering 503 (default 64; a 256-job matrix contends hard). */
+  readonly maxConflicts?: number | undefined;
+  /** Sees deliveries, rerun outcomes, store conflicts and GitHub calls (metrics); read-only. */
+  readonly observer?: Observer | undefined;
+  /** Sends a message when a run is given up on or re-run (NOTIFY_URL). */
+  readonly notifier?: Notifier | undefined;
+  /** Keeps a notification's sending after the answer (a server); without it the send is awaited within the deadline. */
+  readonly background?: ((work: Promise<unknown>) => void) | undefined;
+}
+
+/**
+ * One GitHub App per credentials object: the rerunner's clients and the reconciler's listings
+ * built from one configuration share one installation-token cache.
+ */
+const apps = new WeakMap<AppCredentials, GitHubApp>();
+
+function appOf(config: Config, observer: Observer | undefined, clock: () => number): GitHubApp | null {
+  const credentials = config.githubApp;
+  if (credentials === null) return null;
+  let app = apps.get(credentials);
+  if (app === undefined) {
+    app = createGitHubApp({ app: credentials, baseUrl: config.githubApiUrl, observer, clock });
+    apps.set(credentials, app);
+  }
+  return app;
+}
+
+/**
+ * The webhook engine with every default filled in: Octokit clients on config.githubApiUrl with
+ * config.githubToken or the App's installation tokens (or, under DRY_RUN, a client that calls
+ * nothing), JSON logs on stdout. `handle` and `handleEvent` never throw and answer within
+ * config.deadlineMs.
+ */
+export function createRerunner(options: RerunnerOptions): Rerunner {
+  const { config } = options;
+  const clock = options.clock ?? Date.now;
+  const logger = safeLogger(options.logger ?? jsonLogger());
+  const observe = safeObserver([options.observer]);
+  if (options.github !== undefined && config.dryRun) {
+    logger({ level: "warn", msg: "a GitHub client was given to createRerunner: DRY_RUN is set but reruns go to that client" });
+  }
+  const access = createGitHubAccess({
+    config,
+    app: appOf(config, observe, clock),
+    github: options.github ?? (config.dryRun ? createDryRunClient(logger) : undefined),
+    facts: options.facts,
+    observer: observe,
+  });
+  return createEngine({
+    config,
+    store: options.store,
+    access,
+    logger,
+    observe,
+    clock,
+    maxConflicts: options.maxConflicts ?? 64,
+    dryRun: options.github === undefined && config.dryRun,
+    notifier: options.notifier,
+    background: options.background,
+  });
+}
+
+export interface ReconcilerOptions {
+  readonly rerunner: Rerunner;
+  readonly store: Store;
+  readonly sweep: SweepConfig;
+  readonly logger: Logger;
+  /** Default: GitHub's list endpoint on Octokit with the rerunner's token (App: each repository's installation token) and API URL. */
+  readonly lister?: RunLister | undefined;
+  /** Sees the GitHub requests of the lister built here (metrics); not used with `lister`. */
+  readonly observer?: Observer | undefined;
+  readonly clock?: (() => number) | undefined;
+  /** Names this instance in sweep leases. */
+  readonly holder?: string | undefined;
+}
+
+/**
+ * Reconciliation with every default filled in: the sweep of SWEEP_REPOS and the pending driver,
+ * both feeding the rerunner's own pipeline.
+ */
+export function createReconciler(options: ReconcilerOptions): Reconciler {
+  const config = options.rerunner.config;
+  const clock = options.clock ?? Date.now;
+  const observer = options.observer === undefined ? undefined : safeObserver([options.observer]);
+  const app = appOf(config, observer, clock);
+  const lister =
+    options.lister ??
+    (app === null
+      ? createRunLister({ token: config.githubToken, baseUrl: config.githubApiUrl, clock, observer })
+      : createAppRunLister({ app, baseUrl: config.githubApiUrl, clock, observer }));
+  return createReconciliation({ rerunner: options.rerunner, store: options.store, sweep: options.sweep, logger: options.logger, lister, clock, holder: options.holder });
+}
+
+/** The chat notifier NOTIFY_URL and NOTIFY_ON describe, or undefined when NOTIFY_URL is unset; ConfigError on a bad value. */
+export function notifierFromEnv(env: Env): Notifier | undefined {
+  const options = notifierOptionsFromEnv(env);
+  return options === undefined ? undefined : createNotifier(options);
+}
