@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { clip, HEALTH_TEXT, toHttpResponse, type Logger, type Rerunner, type ResponseBody } from "@job-rerunner/core";
+import { echoedHeader, HEALTH_TEXT, toHttpResponse, type Logger, type Rerunner, type ResponseBody } from "@job-rerunner/core";
 import { DEFAULT_BODY_LIMIT, readRawBody, type WebhookIncomingMessage } from "./raw-body.js";
 
 export interface WebhookHandlerOptions {
@@ -23,13 +23,6 @@ export type WebhookHandler = (req: WebhookIncomingMessage, res: ServerResponse, 
 
 export const DEFAULT_HEALTH_TEXT = HEALTH_TEXT;
 
-/** A header echoed in an answer or a log line (delivery id, event name), cut like payload text. */
-function echoedHeader(req: WebhookIncomingMessage, name: string): string | null {
-  const value = req.headers[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined || first === "" ? null : clip(first);
-}
-
 function isSigned(req: WebhookIncomingMessage): boolean {
   const value = req.headers["x-hub-signature-256"];
   return value !== undefined && value !== "";
@@ -44,7 +37,7 @@ function sendJson(res: ServerResponse, status: number, body: ResponseBody, extra
 
 /** An answer given here, before the engine: same body shape as the engine's. */
 function adapterAnswer(req: WebhookIncomingMessage, status: number, reason: string): ResponseBody {
-  return { status, action: "none", reason, delivery: echoedHeader(req, "x-github-delivery"), run: null };
+  return { status, action: "none", reason, delivery: echoedHeader(req.headers, "x-github-delivery"), run: null };
 }
 
 /**
@@ -59,7 +52,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive whole number of bytes, got ${limit}`);
   const healthText = options.healthText ?? DEFAULT_HEALTH_TEXT;
   const log = (req: WebhookIncomingMessage, level: "warn" | "error", status: number | null, reason: string): void =>
-    options.logger?.({ level, msg: "delivery", delivery: echoedHeader(req, "x-github-delivery"), event: echoedHeader(req, "x-github-event"), status, reason, action: "none" });
+    options.logger?.({ level, msg: "delivery", delivery: echoedHeader(req.headers, "x-github-delivery"), event: echoedHeader(req.headers, "x-github-event"), status, reason, action: "none" });
 
   async function post(req: WebhookIncomingMessage, res: ServerResponse): Promise<void> {
     if (!isSigned(req)) {

@@ -1,5 +1,6 @@
 import pg from "pg";
-import { historyRunKey, MAX_HISTORY_PER_RUN, pendingUntil, type HistoryEntry, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
+import { pendingUntil, type HistoryEntry, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
+import { PostgresHistory } from "./postgres-history.js";
 import { migrate, SchemaMismatch, type Tables } from "./postgres-schema.js";
 
 export interface PostgresStoreOptions {
@@ -111,6 +112,7 @@ export class PostgresStore implements Store {
   readonly #now: () => number;
   readonly #tables: Tables;
   readonly #sql: ReturnType<typeof statements>;
+  readonly #history: PostgresHistory;
   readonly #batch: number;
   readonly #onBackgroundError: (message: string) => void;
   readonly #timer: NodeJS.Timeout | undefined;
@@ -144,6 +146,7 @@ export class PostgresStore implements Store {
     const prefix = this.schema === undefined ? "" : `${quoteIdent(this.schema)}.`;
     this.#tables = { schema: this.schema, runs: `${prefix}job_rerunner_runs`, docs: `${prefix}job_rerunner_docs`, history: `${prefix}job_rerunner_history`, version: `${prefix}job_rerunner_schema` };
     this.#sql = statements(this.#tables);
+    this.#history = new PostgresHistory(this.#tables.history, (text, values) => this.#query(text, values));
     // Parameters in the URL (sslmode, application_name, ...) override these defaults.
     this.#pool = new pg.Pool({
       connectionString: parsed.connectionString,
@@ -234,15 +237,11 @@ export class PostgresStore implements Store {
   }
 
   async appendHistory(entry: HistoryEntry): Promise<void> {
-    const run = historyRunKey(entry);
-    await this.#query(this.#sql.appendHistory, [run, entry.at, entry.expiresAt, JSON.stringify(entry)]);
-    // The per-run cap: a concurrent append may leave one more for a moment; the next trim takes it.
-    await this.#query(this.#sql.trimHistory, [run, MAX_HISTORY_PER_RUN]);
+    await this.#history.append(entry);
   }
 
   async listHistory(since: number, limit: number): Promise<HistoryEntry[]> {
-    const { rows } = await this.#query<{ entry: string }>(this.#sql.listHistory, [since, this.#now(), Math.max(0, Math.floor(limit))]);
-    return rows.map((row) => JSON.parse(row.entry) as HistoryEntry);
+    return this.#history.list(since, limit, this.#now());
   }
 
   /**
@@ -253,7 +252,7 @@ export class PostgresStore implements Store {
     this.#sweeping ??= (async () => {
       let deleted = 0;
       try {
-        for (const statement of [this.#sql.sweepRuns, this.#sql.sweepDocs, this.#sql.sweepHistory]) {
+        for (const statement of [this.#sql.sweepRuns, this.#sql.sweepDocs, this.#history.sweepStatement]) {
           for (let batch = 0; batch < maxBatches; batch++) {
             const { rowCount } = await this.#query(statement, [this.#now(), this.#batch]);
             deleted += rowCount ?? 0;
@@ -310,12 +309,5 @@ function statements(t: Tables) {
     sweepDocs: `
       DELETE FROM ${t.docs} WHERE key IN (SELECT key FROM ${t.docs} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
       AND expires_at <= $1`,
-    sweepHistory: `
-      DELETE FROM ${t.history} WHERE id IN (SELECT id FROM ${t.history} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-    appendHistory: `INSERT INTO ${t.history} (run_key, at, expires_at, entry) VALUES ($1, $2, $3, $4)`,
-    trimHistory: `
-      DELETE FROM ${t.history} WHERE run_key = $1
-      AND id NOT IN (SELECT id FROM ${t.history} WHERE run_key = $1 ORDER BY id DESC LIMIT $2)`,
-    listHistory: `SELECT entry FROM ${t.history} WHERE at >= $1 AND expires_at > $2 ORDER BY at DESC, id DESC LIMIT $3`,
   };
 }

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { historyRunKey, MAX_HISTORY_PER_RUN, type HistoryEntry } from "@job-rerunner/core";
+import { historyRow, MAX_HISTORY_PER_RUN, type HistoryEntry } from "@job-rerunner/core";
 
 /**
  * SqliteStore's decision history: one row per entry in the store's file, indexed by time (the
@@ -19,7 +19,7 @@ export const HISTORY_SCHEMA = `
 `;
 
 export class SqliteHistory {
-  readonly #insert: Database.Statement<[{ run: string; at: number; expiresAt: number; entry: string }]>;
+  readonly #insert: Database.Statement<[{ run: string; at: number; expiresAt: number; json: string }]>;
   readonly #trim: Database.Statement<[string, string, number]>;
   readonly #list: Database.Statement<[number, number, number], { entry: string }>;
   readonly #sweep: Database.Statement<[number]>;
@@ -27,7 +27,7 @@ export class SqliteHistory {
 
   /** The table must exist: SqliteStore creates HISTORY_SCHEMA with the rest, in one transaction. */
   constructor(db: Database.Database) {
-    this.#insert = db.prepare("INSERT INTO history (run_key, at, expires_at, entry) VALUES (@run, @at, @expiresAt, @entry)");
+    this.#insert = db.prepare("INSERT INTO history (run_key, at, expires_at, entry) VALUES (@run, @at, @expiresAt, @json)");
     this.#trim = db.prepare(
       "DELETE FROM history WHERE run_key = ? AND id NOT IN (SELECT id FROM history WHERE run_key = ? ORDER BY id DESC LIMIT ?)",
     );
@@ -36,9 +36,9 @@ export class SqliteHistory {
     );
     this.#sweep = db.prepare<[number]>("DELETE FROM history WHERE expires_at <= ?");
     this.#append = db.transaction((entry: HistoryEntry) => {
-      const run = historyRunKey(entry);
-      this.#insert.run({ run, at: entry.at, expiresAt: entry.expiresAt, entry: JSON.stringify(entry) });
-      this.#trim.run(run, run, MAX_HISTORY_PER_RUN);
+      const row = historyRow(entry);
+      this.#insert.run(row);
+      this.#trim.run(row.run, row.run, MAX_HISTORY_PER_RUN);
     });
   }
 

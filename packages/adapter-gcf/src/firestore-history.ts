@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Timestamp, type CollectionReference, type QueryDocumentSnapshot } from "@google-cloud/firestore";
-import { historyRunKey, MAX_HISTORY_PER_RUN, type HistoryEntry } from "@job-rerunner/core";
+import { historyRow, MAX_HISTORY_PER_RUN, type HistoryEntry } from "@job-rerunner/core";
 
 /** One history entry as stored: the entry as JSON text, with the fields queries and TTL use. */
 interface HistoryDocument {
@@ -25,8 +25,9 @@ export class FirestoreHistory {
   }
 
   async append(entry: HistoryEntry): Promise<void> {
-    const run = historyRunKey(entry);
-    const document: HistoryDocument = { run, at: entry.at, expiresAt: Timestamp.fromMillis(entry.expiresAt), entry: JSON.stringify(entry) };
+    const row = historyRow(entry);
+    const run = row.run;
+    const document: HistoryDocument = { run, at: row.at, expiresAt: Timestamp.fromMillis(row.expiresAt), entry: row.json };
     await this.#collection.doc(`${run}-${entry.at}-${randomUUID().slice(0, 8)}`).create(document);
     // The cap: a run has at most a few dozen entries, so reading them all is cheap.
     const all = await this.#collection.where("run", "==", run).get();

@@ -1,6 +1,6 @@
 import type { HttpFunction, Request, Response } from "@google-cloud/functions-framework";
 import {
-  clip,
+  echoedHeader,
   ConfigError,
   configFromEnv,
   createRerunner,
@@ -42,13 +42,6 @@ function send(res: Response, status: number, body: ResponseBody): void {
   const http = toHttpResponse({ status, body });
   res.status(http.status).set(http.headers);
   res.end(http.body);
-}
-
-/** A header echoed in an answer (the delivery id), cut like payload text. */
-function firstHeader(req: Request, name: string): string | null {
-  const value = req.headers[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined || first === "" ? null : clip(first);
 }
 
 type Ready = { readonly kind: "ready"; readonly rerunner: Rerunner } | { readonly kind: "misconfigured"; readonly reason: string };
@@ -109,7 +102,7 @@ export function createRerunnerFunction(options: RerunnerFunctionOptions = {}): H
 
   return async (req: Request, res: Response): Promise<void> => {
     if (ready.kind === "misconfigured") {
-      const body: ResponseBody = { status: 500, action: "none", reason: ready.reason, delivery: firstHeader(req, "x-github-delivery"), run: null };
+      const body: ResponseBody = { status: 500, action: "none", reason: ready.reason, delivery: echoedHeader(req.headers, "x-github-delivery"), run: null };
       send(res, 500, body);
       return;
     }
@@ -128,7 +121,7 @@ export function createRerunnerFunction(options: RerunnerFunctionOptions = {}): H
     } catch (error) {
       // The engine never throws; this guards the adapter itself, answering JSON instead of a stack trace.
       const reason = `internal error: ${error instanceof Error ? error.message : String(error)}`;
-      send(res, 503, { status: 503, action: "none", reason, delivery: firstHeader(req, "x-github-delivery"), run: null });
+      send(res, 503, { status: 503, action: "none", reason, delivery: echoedHeader(req.headers, "x-github-delivery"), run: null });
     }
   };
 }

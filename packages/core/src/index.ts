@@ -32,7 +32,7 @@ export { TRANSIENT_CLASSES, type TransientClass } from "./domain/policy/transien
 export type { JobFacts, StepFact, Fetched, JobClass, JobClassName } from "./domain/policy/facts.js";
 export { parseRepoFile, REPO_CONFIG_PATH } from "./domain/repo-file.js";
 export { recordKey, pendingUntil } from "./domain/record.js";
-export { MAX_HISTORY_PER_RUN, type HistoryEntry, type HistoryJob, type Verdict } from "./domain/history.js";
+export { MAX_HISTORY_PER_RUN, historyRow, type HistoryEntry, type HistoryJob, type HistoryRow, type Verdict } from "./domain/history.js";
 export { flakyJobs, type FlakyJob } from "./domain/flaky.js";
 export { webUrl, runAttemptUrl } from "./domain/notification.js";
 export { clip } from "./domain/text.js";

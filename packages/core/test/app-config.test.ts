@@ -4,7 +4,9 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configFromEnv, ConfigError, parseRepoFile, settingFromEnv, settingsFromFile } from "@job-rerunner/core";
+import { configFromEnv, ConfigError, parseRepoFile } from "@job-rerunner/core";
+import { settingFromEnv } from "../src/env/settings.js";
+import { settingsFromFile } from "../src/domain/settings.js";
 
 const base = { GITHUB_SIGN_KEY: "s3cret" };
 const { privateKey } = generateKeyPairSync("rsa", {

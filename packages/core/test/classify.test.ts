@@ -1,21 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  checkPatternSafety,
-  compileSafePattern,
-  classifyJob,
-  compilePolicy,
-  configFromEnv,
-  ConfigError,
-  judgeAttempt,
-  MAX_EVIDENCE_CHARS,
-  TRANSIENT_CLASSES,
-  type JobFacts,
-  type RawPolicy,
-  type RerunPolicy,
-  type StepFact,
-} from "@job-rerunner/core";
+import { classifyJob, compilePolicy, configFromEnv, ConfigError, TRANSIENT_CLASSES, type JobFacts, type RawPolicy, type RerunPolicy, type StepFact } from "@job-rerunner/core";
+import { checkPatternSafety, compileSafePattern } from "../src/domain/policy/safe-pattern.js";
+import { judgeAttempt } from "../src/domain/policy/verdict.js";
+import { MAX_EVIDENCE_CHARS } from "../src/domain/policy/classify.js";
 
 const TRANSIENT = compilePolicy({ when: "transient" });
 

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { configFromEnv, ConfigError, compileBranchPatterns } from "@job-rerunner/core";
+import { configFromEnv, ConfigError } from "@job-rerunner/core";
+import { compileBranchPatterns } from "../src/domain/branches.js";
 
 const base = { GITHUB_SIGN_KEY: "s3cret", GITHUB_TOKEN: "ghp_x" };
 

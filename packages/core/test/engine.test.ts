@@ -1,18 +1,7 @@
 import { describe, it, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import {
-  configFromEnv,
-  createOctokitClient,
-  createRerunner,
-  MemoryStore,
-  recordKey,
-  type Config,
-  type GitHubClient,
-  type LogEntry,
-  type Rerunner,
-  type RunRecord,
-  type Store,
-} from "@job-rerunner/core";
+import { configFromEnv, createRerunner, MemoryStore, recordKey, type Config, type GitHubClient, type LogEntry, type Rerunner, type RunRecord, type Store } from "@job-rerunner/core";
+import { createOctokitClient } from "../src/github/reruns.js";
 import { freePort, startFakeGitHub, signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 
 const SECRET = "engine-test-secret";

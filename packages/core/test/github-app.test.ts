@@ -1,19 +1,9 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import {
-  configFromEnv,
-  createInstallationTokens,
-  createPendingDriver,
-  createReconciler,
-  createRerunner,
-  MemoryStore,
-  recordKey,
-  sweepConfigFromEnv,
-  warnAboutCredentials,
-  type LogEntry,
-  type Rerunner,
-} from "@job-rerunner/core";
+import { configFromEnv, createReconciler, createRerunner, MemoryStore, recordKey, sweepConfigFromEnv, warnAboutCredentials, type LogEntry, type Rerunner } from "@job-rerunner/core";
+import { createInstallationTokens } from "../src/github/app/installation-tokens.js";
+import { createPendingDriver } from "../src/engine/reconcile/pending-driver.js";
 import { startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/testing";
 
 const SECRET = "app-test-secret";

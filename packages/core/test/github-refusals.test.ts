@@ -3,7 +3,9 @@
 // as one (naming the scopes the token needs).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { classifyRerunError, configFromEnv, createOctokitClient, createRerunner, MemoryStore, recordKey, silentLogger } from "@job-rerunner/core";
+import { configFromEnv, createRerunner, MemoryStore, recordKey, silentLogger } from "@job-rerunner/core";
+import { classifyRerunError } from "../src/github/errors.js";
+import { createOctokitClient } from "../src/github/reruns.js";
 import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub, type RerunBehaviour } from "@job-rerunner/testing";
 
 const SCOPES = /the token needs repo and workflow scopes/;

@@ -2,16 +2,8 @@
 // a clear, small answer and a small log line.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  clip,
-  configFromEnv,
-  createRerunner,
-  ECHO_LIMIT,
-  jsonLogger,
-  MemoryStore,
-  type GitHubClient,
-  type Rerunner,
-} from "@job-rerunner/core";
+import { clip, configFromEnv, createRerunner, jsonLogger, MemoryStore, type GitHubClient, type Rerunner } from "@job-rerunner/core";
+import { ECHO_LIMIT } from "../src/domain/text.js";
 import { signedDelivery, workflowJobPayload, workflowRunPayload } from "@job-rerunner/testing";
 
 const SECRET = "hostile-secret";

@@ -4,24 +4,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fc from "fast-check";
-import {
-  decide,
-  settle,
-  rerunHappened,
-  parseEvent,
-  configFromEnv,
-  MAX_DELIVERY_MEMO,
-  MAX_JOBS,
-  type Config,
-  type Decision,
-  type JobEntry,
-  type JobStatus,
-  type RerunAction,
-  type RerunOutcome,
-  type RunEvent,
-  type RunRecord,
-  type Settlement,
-} from "@job-rerunner/core";
+import { decide, settle, parseEvent, configFromEnv, type Config, type Decision, type JobEntry, type JobStatus, type RerunAction, type RerunOutcome, type RunEvent, type RunRecord, type Settlement } from "@job-rerunner/core";
+import { rerunHappened, MAX_DELIVERY_MEMO } from "../src/domain/machine.js";
+import { MAX_JOBS } from "../src/domain/jobs.js";
 import {
   configCaseArbitrary,
   runArbitrary,

@@ -1,11 +1,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  createOctokitClient,
-  createReadOnlyOctokit,
-  GITHUB_API_VERSION,
-  PROJECT_URL,
-} from "@job-rerunner/core";
+import { createOctokitClient } from "../src/github/reruns.js";
+import { createReadOnlyOctokit, GITHUB_API_VERSION, PROJECT_URL } from "../src/github/octokit.js";
 import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/testing";
 
 const TOKEN = "ghp_conventions_test_token";

@@ -4,21 +4,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fc from "fast-check";
-import {
-  createOctokitFactsClient,
-  createRerunner,
-  decide,
-  defineConfig,
-  MemoryStore,
-  parseEvent,
-  recordKey,
-  silentLogger,
-  type GitHubClient,
-  type JobEntry,
-  type ParsedEvent,
-  type RunEvent,
-  type WorkflowJobEvent,
-} from "@job-rerunner/core";
+import { createRerunner, decide, defineConfig, MemoryStore, parseEvent, recordKey, silentLogger, type GitHubClient, type JobEntry, type ParsedEvent, type RunEvent, type WorkflowJobEvent } from "@job-rerunner/core";
+import { createOctokitFactsClient } from "../src/github/facts.js";
 import { signedDelivery, startFakeGitHub, webhookExamples, type FakeListedJob } from "@job-rerunner/testing";
 
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);

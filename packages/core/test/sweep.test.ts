@@ -2,20 +2,10 @@
 // lists, what it re-runs, and how it pages, waits and keeps its cursor when GitHub fails.
 import { describe, it, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import {
-  configFromEnv,
-  createReconciler,
-  createRerunner,
-  createRunLister,
-  hasNextLink,
-  MemoryStore,
-  readListedRun,
-  slowDownUntil,
-  sweepConfigFromEnv,
-  type LogEntry,
-  type Reconciler,
-  type Store,
-} from "@job-rerunner/core";
+import { configFromEnv, createReconciler, createRerunner, MemoryStore, sweepConfigFromEnv, type LogEntry, type Reconciler, type Store } from "@job-rerunner/core";
+import { createRunLister, hasNextLink } from "../src/github/runs.js";
+import { readListedRun } from "../src/domain/listed-run.js";
+import { slowDownUntil } from "../src/github/errors.js";
 import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 
 const SECRET = "sweep-test-secret";

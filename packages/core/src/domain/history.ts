@@ -1,3 +1,4 @@
+import { recordKey } from "./record.js";
 import type { RepoRef } from "./types.js";
 
 /**
@@ -50,3 +51,18 @@ export const MAX_HISTORY_PER_RUN = 50;
 export const MAX_HISTORY_JOBS = 256;
 /** Longest reason or evidence text kept. */
 export const MAX_HISTORY_TEXT = 500;
+
+/**
+ * One entry as every store keeps it: the run it belongs to (the per-run cap counts by it), its
+ * time and expiry (what queries and expiry read), and the entry itself as JSON text.
+ */
+export interface HistoryRow {
+  readonly run: string;
+  readonly at: number;
+  readonly expiresAt: number;
+  readonly json: string;
+}
+
+export function historyRow(entry: HistoryEntry): HistoryRow {
+  return { run: recordKey(entry.repo.id, entry.runId), at: entry.at, expiresAt: entry.expiresAt, json: JSON.stringify(entry) };
+}

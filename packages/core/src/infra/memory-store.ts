@@ -1,62 +1,8 @@
-import { MAX_HISTORY_PER_RUN, type HistoryEntry } from "../domain/history.js";
-import { pendingUntil, recordKey } from "../domain/record.js";
+import type { HistoryEntry } from "../domain/history.js";
+import { pendingUntil } from "../domain/record.js";
+import { MemoryHistory } from "./memory-history.js";
 import type { JsonValue, RunRecord } from "../domain/types.js";
 import type { Store, Versioned, VersionedDoc } from "../ports/store.js";
-
-/**
- * The in-process history of MemoryStore: newest last, capped per run, expired entries dropped.
- * Entries are kept as JSON text, so callers never alias what is stored.
- */
-class MemoryHistory {
-  readonly #entries: { json: string; at: number; expiresAt: number; run: string }[] = [];
-  readonly #perRun = new Map<string, number>();
-  readonly #now: () => number;
-
-  constructor(now: () => number) {
-    this.#now = now;
-  }
-
-  append(entry: HistoryEntry): void {
-    const run = recordKey(entry.repo.id, entry.runId);
-    this.#entries.push({ json: JSON.stringify(entry), at: entry.at, expiresAt: entry.expiresAt, run });
-    const count = (this.#perRun.get(run) ?? 0) + 1;
-    this.#perRun.set(run, count);
-    if (count > MAX_HISTORY_PER_RUN) {
-      const oldest = this.#entries.findIndex((e) => e.run === run);
-      this.#entries.splice(oldest, 1);
-      this.#perRun.set(run, count - 1);
-    }
-  }
-
-  list(since: number, limit: number): HistoryEntry[] {
-    const now = this.#now();
-    const out: HistoryEntry[] = [];
-    const live = this.#entries.filter((e) => e.expiresAt > now && e.at >= since).sort((a, b) => b.at - a.at);
-    for (const e of live.slice(0, Math.max(0, Math.floor(limit)))) out.push(JSON.parse(e.json) as HistoryEntry);
-    return out;
-  }
-
-  sweep(): number {
-    const now = this.#now();
-    let dropped = 0;
-    for (let i = this.#entries.length - 1; i >= 0; i--) {
-      const e = this.#entries[i]!;
-      if (e.expiresAt <= now) {
-        this.#entries.splice(i, 1);
-        const left = (this.#perRun.get(e.run) ?? 1) - 1;
-        if (left <= 0) this.#perRun.delete(e.run);
-        else this.#perRun.set(e.run, left);
-        dropped++;
-      }
-    }
-    return dropped;
-  }
-
-  clear(): void {
-    this.#entries.length = 0;
-    this.#perRun.clear();
-  }
-}
 
 /**
  * In-process store for tests and a single process. Expired records are dropped. Records are kept
