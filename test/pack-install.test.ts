@@ -17,7 +17,7 @@ import { deliver, spawnLogged, waitFor, type Child } from "../packages/adapter-e
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SECRET = "pack-install-secret";
 const PACKAGES = [
-  { name: "@job-rerunner/core", dir: "packages/core", entries: ["index.js", "testing/index.js"] },
+  { name: "@job-rerunner/core", dir: "packages/core", entries: ["index.js"] },
   { name: "@job-rerunner/adapter-express", dir: "packages/adapter-express", entries: ["bin.js", "index.js"] },
   { name: "@job-rerunner/adapter-gcf", dir: "packages/adapter-gcf", entries: ["entry.js", "index.js"] },
 ] as const;
@@ -131,23 +131,24 @@ describe("packed, installed elsewhere, used as the README says", { timeout: 1_20
       const paths = p.files.map((f) => f.path);
       const stray = paths.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|cjs|d\.ts|d\.cts))$/.test(f));
       assert.deepEqual(stray, [], `${p.name} ships more than its build`);
+      assert.deepEqual(paths.filter((f) => f.startsWith("dist/testing")), [], `${p.name} ships test helpers`);
       for (const needed of ["README.md", "LICENSE", "dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts"]) {
         assert.ok(paths.includes(needed), `${p.name} lacks ${needed}`);
       }
     }
   });
 
-  it("every package a built file imports is a declared dependency (optional peers only for the testing entry)", () => {
+  it("every package a built file imports is a declared dependency; no package peers on test tools", () => {
     for (const pkg of PACKAGES) {
       const manifest = JSON.parse(readFileSync(join(ROOT, pkg.dir, "package.json"), "utf8")) as Manifest;
       const deps = new Set(Object.keys(manifest.dependencies ?? {}));
-      const optionalPeers = new Set(Object.keys(manifest.peerDependenciesMeta ?? {}).filter((n) => manifest.peerDependenciesMeta?.[n]?.optional === true));
+      // The test helpers live in @job-rerunner/testing: nothing published needs fast-check or the payload examples.
+      assert.deepEqual(manifest.peerDependencies ?? {}, {}, `${pkg.name} declares peer dependencies`);
       const dist = join(ROOT, pkg.dir, "dist");
       const missing: string[] = [];
       for (const file of filesBelow(dist).filter((f) => /\.(js|cjs|d\.ts|d\.cts)$/.test(f))) {
-        const testingEntry = relative(dist, file).startsWith("testing");
         for (const name of importedPackages(readFileSync(file, "utf8"))) {
-          if (deps.has(name) || (testingEntry && optionalPeers.has(name))) continue;
+          if (deps.has(name)) continue;
           missing.push(`${relative(ROOT, file)} imports ${name}`);
         }
       }

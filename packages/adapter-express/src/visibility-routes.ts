@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type express from "express";
-import { ConfigError, notifierFromEnv, type Config, type Env, type Logger, type Notifier, type Observer, type Store } from "@job-rerunner/core";
+import { booleanFromEnv, ConfigError, notifierFromEnv, type Config, type Env, type Logger, type Notifier, type Observer, type Store } from "@job-rerunner/core";
 import { createMetrics } from "./metrics.js";
 import { createStatusHandler } from "./status-page.js";
 
@@ -15,16 +15,13 @@ export interface VisibilitySettings {
 
 /** METRICS, STATUS_TOKEN, NOTIFY_URL and NOTIFY_ON; throws ConfigError naming the variable. */
 export function visibilityFromEnv(env: Env): VisibilitySettings {
-  const rawMetrics = (env.METRICS ?? "true").trim().toLowerCase();
-  if (!["", "true", "false", "1", "0", "yes", "no", "on", "off"].includes(rawMetrics)) {
-    throw new ConfigError("METRICS", `must be true or false, got "${env.METRICS}"`);
-  }
+  const metrics = booleanFromEnv(env, "METRICS", true);
   const token = (env.STATUS_TOKEN ?? "").trim();
   if (token !== "" && token.length < MIN_STATUS_TOKEN_LENGTH) {
     throw new ConfigError("STATUS_TOKEN", `must be at least ${MIN_STATUS_TOKEN_LENGTH} characters (e.g. openssl rand -hex 24)`);
   }
   return {
-    metrics: !["false", "0", "no", "off"].includes(rawMetrics),
+    metrics,
     statusToken: token === "" ? null : token,
     notifier: notifierFromEnv(env),
   };

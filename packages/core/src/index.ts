@@ -12,7 +12,7 @@ export { liveness, readiness, type HealthAnswer } from "./engine/health.js";
 // Configuration from the environment (the only reader of process.env and files).
 export { configFromEnv, defineConfig } from "./env/config.js";
 export { ConfigError } from "./env/config-error.js";
-export type { Env } from "./env/primitives.js";
+export { booleanFromEnv, type Env } from "./env/primitives.js";
 export { sweepConfigFromEnv } from "./env/sweep.js";
 export { parseStoreSpec, shownStore } from "./env/store-spec.js";
 export type { Config, DecisionConfig, SweepConfig, SweepRepo, StoreSpec, AppCredentials } from "./domain/config.js";

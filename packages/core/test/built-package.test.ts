@@ -1,8 +1,8 @@
 // The published package is what tsup builds, not the sources the other tests load: build the
-// core with its own tsup config into a scratch folder and load both entries, ESM and CJS.
+// core with its own tsup config into a scratch folder and load its entry, ESM and CJS.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -15,7 +15,7 @@ describe("the built @job-rerunner/core", () => {
   let out: string;
 
   before(async () => {
-    // Inside the package, so the build's own imports (fast-check, @octokit/rest) resolve as they will for a user.
+    // Inside the package, so the build's own imports (@octokit/rest, zod) resolve as they will for a user.
     out = mkdtempSync(join(PACKAGE, ".built-test-"));
     const options = tsupConfig as Options;
     const entry = Object.fromEntries(Object.entries(options.entry as Record<string, string>).map(([k, v]) => [k, join(PACKAGE, v)]));
@@ -24,29 +24,31 @@ describe("the built @job-rerunner/core", () => {
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
-  it("loads the root and /testing entries as ESM and as CJS, with the same exports", async () => {
+  it("loads as ESM and as CJS with the same curated exports, and ships no test helper", async () => {
     const require = createRequire(join(out, "index.cjs"));
-    for (const name of ["index", join("testing", "index")]) {
-      const esm = (await import(pathToFileURL(join(out, `${name}.js`)).href)) as Record<string, unknown>;
-      const cjs = require(join(out, `${name}.cjs`)) as Record<string, unknown>;
-      assert.deepEqual(Object.keys(esm).sort(), Object.keys(cjs).sort(), name);
+    const esm = (await import(pathToFileURL(join(out, "index.js")).href)) as Record<string, unknown>;
+    const cjs = require(join(out, "index.cjs")) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(esm).sort(), Object.keys(cjs).sort());
+    for (const api of ["verifySignature", "decide", "settle", "parseEvent", "classifyJob", "compilePolicy", "configFromEnv", "createRerunner", "createReconciler", "toHttpResponse", "MemoryStore"]) {
+      assert.equal(typeof esm[api], "function", api);
     }
-    const core = (await import(pathToFileURL(join(out, "index.js")).href)) as Record<string, unknown>;
-    for (const api of ["verifySignature", "decide", "configFromEnv", "createRerunner", "MemoryStore"]) assert.equal(typeof core[api], "function", api);
-    const testing = (await import(pathToFileURL(join(out, "testing", "index.js")).href)) as Record<string, unknown>;
-    for (const api of ["storeContract", "runArbitrary", "startFakeGitHub", "signedDelivery"]) assert.equal(typeof testing[api], "function", api);
+    // A small, deliberate surface: README's Packages section lists it.
+    assert.ok(Object.keys(esm).length <= 60, `${Object.keys(esm).length} runtime exports: ${Object.keys(esm).join(", ")}`);
+    for (const helper of ["storeContract", "startFakeGitHub", "signedDelivery", "runArbitrary", "webhookExamples"]) assert.equal(esm[helper], undefined, helper);
+    assert.deepEqual(readdirSync(out).filter((f) => !f.startsWith("index.")), [], "one entry, no testing/ folder");
   });
 
   it("the pattern safety check works in both formats (ret and safe-regex2 are CommonJS)", async () => {
     const require = createRequire(join(out, "index.cjs"));
-    type Compiled = { test(line: string): boolean } | string;
-    const esm = (await import(pathToFileURL(join(out, "index.js")).href)) as { compileSafePattern: (s: string) => Compiled };
-    const cjs = require(join(out, "index.cjs")) as { compileSafePattern: (s: string) => Compiled };
+    type Policy = { rerunPatterns: readonly { test(line: string): boolean }[] };
+    type Core = { compilePolicy: (raw: { rerunPatterns: string[] }) => Policy };
+    const esm = (await import(pathToFileURL(join(out, "index.js")).href)) as Core;
+    const cjs = require(join(out, "index.cjs")) as Core;
     for (const core of [esm, cjs]) {
-      const compiled = core.compileSafePattern("ECONNRESET");
-      assert.ok(typeof compiled !== "string" && compiled.test("read ECONNRESET") && !compiled.test("fine"), "re2js matches in this format");
-      assert.match(String(core.compileSafePattern("(a+)+$")), /catastrophically slow/);
-      assert.match(String(core.compileSafePattern("(a|aa)*b")), /alternatives/);
+      const [compiled] = core.compilePolicy({ rerunPatterns: ["ECONNRESET"] }).rerunPatterns;
+      assert.ok(compiled !== undefined && compiled.test("read ECONNRESET") && !compiled.test("fine"), "re2js matches in this format");
+      assert.throws(() => core.compilePolicy({ rerunPatterns: ["(a+)+$"] }), /catastrophically slow/);
+      assert.throws(() => core.compilePolicy({ rerunPatterns: ["(a|aa)*b"] }), /alternatives/);
     }
   });
 });

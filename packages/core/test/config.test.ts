@@ -59,7 +59,7 @@ describe("configFromEnv", () => {
     assert.equal(c.githubApiUrl, "http://127.0.0.1:9999/api/v3");
     assert.equal(c.dryRun, true);
     assert.equal(c.port, 8080);
-    assert.equal(c.store, "sqlite:/tmp/x.sqlite");
+    assert.deepEqual(c.store, { kind: "sqlite", path: "/tmp/x.sqlite" });
   });
 
   it("needs GITHUB_SIGN_KEY, and GITHUB_TOKEN unless DRY_RUN", () => {
@@ -135,7 +135,7 @@ describe("branch patterns", () => {
 describe("STORE with a PostgreSQL URL", () => {
   it("accepts postgres:// and postgresql:// URLs as given", () => {
     for (const url of ["postgres://u:p@db.example.com:5432/jobs?sslmode=verify-full", "postgresql://localhost/jobs"]) {
-      assert.equal(configFromEnv({ ...base, STORE: url }).store, url);
+      assert.deepEqual(configFromEnv({ ...base, STORE: url }).store, { kind: "postgres", url });
     }
   });
   it("never repeats the password of a mistyped URL", () => {

@@ -23,7 +23,7 @@ function acceptingGitHub(): GitHubClient {
 
 function rerunnerWith(env: Record<string, string> = {}): { rerunner: Rerunner; lines: string[] } {
   const lines: string[] = [];
-  const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", ...env });
+  const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: "test-token", ...env });
   const rerunner = createRerunner({ config, store: new MemoryStore(), github: acceptingGitHub(), logger: jsonLogger({ write: (l) => lines.push(l) }) });
   return { rerunner, lines };
 }

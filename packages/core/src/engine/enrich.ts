@@ -1,4 +1,5 @@
 import type { Config } from "../domain/config.js";
+import { isFailedJob } from "../domain/jobs.js";
 import type { FactsClient, ListedJob } from "../ports/github.js";
 import { classifies, needsRemoteFacts } from "../domain/policy/policy.js";
 import type { EventFacts, Fetched, JobFacts, StepFact } from "../domain/policy/facts.js";
@@ -18,10 +19,6 @@ export interface EnrichContext {
 
 type Wanted = Omit<JobFacts, "annotations" | "log">;
 
-function isFailed(job: { status: string; conclusion: string | null }, config: Config): boolean {
-  return job.status === "completed" && config.rerunConclusions.has(job.conclusion ?? "");
-}
-
 function storedSteps(failedStep: string | null | undefined): StepFact[] {
   return failedStep == null ? [] : [{ name: failedStep, conclusion: "failure" }];
 }
@@ -30,7 +27,7 @@ function storedSteps(failedStep: string | null | undefined): StepFact[] {
 function wantedJobs(event: RunEvent, prior: RunRecord | undefined, config: Config): Map<string, Wanted> {
   const wanted = new Map<string, Wanted>();
   const known = prior !== undefined && prior.attempt === event.attempt ? prior : undefined;
-  if (event.kind === "workflow_job" && isFailed(event.job, config)) {
+  if (event.kind === "workflow_job" && isFailedJob(event.job, config.rerunConclusions)) {
     const existing = known?.jobs[String(event.job.id)];
     // A redelivery of a job with a definite class needs nothing: its class is kept.
     if (existing?.verdict === undefined || existing.verdict.class === "unknown") {
@@ -46,7 +43,7 @@ function wantedJobs(event: RunEvent, prior: RunRecord | undefined, config: Confi
   if (!finishing) return wanted;
   // The attempt ends now: read again what could not be read when its job completed.
   for (const [id, job] of Object.entries(known.jobs)) {
-    if (wanted.has(id) || !isFailed(job, config)) continue;
+    if (wanted.has(id) || !isFailedJob(job, config.rerunConclusions)) continue;
     if (job.verdict === undefined || job.verdict.class === "unknown") {
       wanted.set(id, { id: Number(id), name: job.name, status: job.status, conclusion: job.conclusion, steps: storedSteps(job.failedStep) });
     }
@@ -58,7 +55,7 @@ function wantedJobs(event: RunEvent, prior: RunRecord | undefined, config: Confi
 function needsListing(event: RunEvent, prior: RunRecord | undefined, config: Config): boolean {
   if (event.kind !== "workflow_run" || event.status !== "completed" || !config.rerunConclusions.has(event.conclusion ?? "")) return false;
   if (prior === undefined || prior.attempt !== event.attempt) return true;
-  return !Object.values(prior.jobs).some((j) => isFailed(j, config) && j.verdict !== undefined);
+  return !Object.values(prior.jobs).some((j) => isFailedJob(j, config.rerunConclusions) && j.verdict !== undefined);
 }
 
 function fromListing(job: ListedJob): Wanted {
@@ -95,7 +92,7 @@ export function createEnricher(
         late,
       ).catch((error: unknown) => ({ state: "unknown", why: error instanceof Error ? error.message : String(error) }) as const);
       if (listing.state === "unknown") listingUnknown = listing.why;
-      else for (const job of listing.jobs) if (isFailed(job, config)) wanted.set(String(job.id), fromListing(job));
+      else for (const job of listing.jobs) if (isFailedJob(job, config.rerunConclusions)) wanted.set(String(job.id), fromListing(job));
     }
     if (wanted.size === 0 && listingUnknown === undefined) return event;
 

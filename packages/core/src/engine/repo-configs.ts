@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { Config } from "../domain/config.js";
 import type { ContentsClient, FileReadResult } from "../ports/github.js";
 import { parseRepoFile, REPO_CONFIG_MAX_BYTES, REPO_CONFIG_PATH } from "../domain/repo-file.js";
@@ -30,7 +31,7 @@ export interface RepoConfigs {
 
 /** A file GitHub could not serve is asked for again after this long at most. */
 const RETRY_UNAVAILABLE_MS = 30_000;
-/** Repositories remembered at most (least recently refreshed dropped first). */
+/** Repositories remembered at most (least recently used dropped first). */
 const MAX_REPOSITORIES = 10_000;
 /** The most of a delivery's remaining time reading configuration may take: the rerun needs the rest. */
 const MAX_READ_MS = 3000;
@@ -44,16 +45,11 @@ const MAX_READ_MS = 3000;
  * answer's note says which file and what is wrong.
  */
 export function createRepoConfigs(config: Config, clock: () => number): RepoConfigs {
-  const cache = new Map<string, Entry>();
+  const cache = new LRUCache<string, Entry>({ max: MAX_REPOSITORIES });
   const inFlight = new Map<string, Promise<Entry>>();
 
   function store(key: string, entry: Entry): Entry {
-    cache.delete(key);
     cache.set(key, entry);
-    if (cache.size > MAX_REPOSITORIES) {
-      const oldest = cache.keys().next().value;
-      if (oldest !== undefined) cache.delete(oldest);
-    }
     return entry;
   }
 

@@ -2,7 +2,7 @@ import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { AppCredentials } from "../domain/config.js";
 import { ConfigError } from "./config-error.js";
-import { setting as set, type Env } from "./primitives.js";
+import { textFromEnv as set, type Env } from "./primitives.js";
 
 /** Secrets managers often store a PEM on one line with `\n` escapes: accept both. */
 function unescapePem(text: string): string {

@@ -3,7 +3,7 @@ import type { Config } from "../domain/config.js";
 import { appFromEnv } from "./app-key.js";
 import { ConfigError } from "./config-error.js";
 import { policyFromEnv } from "./policy.js";
-import { boolean, integer, list, url, type Env } from "./primitives.js";
+import { booleanFromEnv, integerFromEnv, listFromEnv, urlFromEnv, type Env } from "./primitives.js";
 import { settingFromEnv } from "./settings.js";
 import { storeSpecFromEnv } from "./store-spec.js";
 
@@ -38,7 +38,7 @@ export function configFromEnv(env: Env = process.env): Config {
     }
     secrets.push(previous);
   }
-  const dryRun = boolean(env, "DRY_RUN");
+  const dryRun = booleanFromEnv(env, "DRY_RUN");
   const githubToken = (env.GITHUB_TOKEN ?? "").trim();
   const githubApp = appFromEnv(env);
   if (githubApp !== null && githubToken !== "") {
@@ -55,28 +55,28 @@ export function configFromEnv(env: Env = process.env): Config {
   const branchPatterns = settingFromEnv(env, "branches") ?? [];
   const conclusions = settingFromEnv(env, "conclusions") ?? [DEFAULTS.rerunConclusions];
   // GitHub gives up after 10 s, counted from its side: leave it time to connect and read the answer.
-  const deadlineMs = integer(env, "DEADLINE_MS", DEFAULTS.deadlineMs, 100, 9_000);
+  const deadlineMs = integerFromEnv(env, "DEADLINE_MS", DEFAULTS.deadlineMs, 100, 9_000);
   const workflows = settingFromEnv(env, "workflows") ?? null;
-  const allowedOwners = list(env, "ALLOWED_OWNERS").map((o) => o.toLowerCase());
+  const allowedOwners = listFromEnv(env, "ALLOWED_OWNERS").map((o) => o.toLowerCase());
   return {
     secrets,
     githubToken,
     githubApp,
     allowedOwners: allowedOwners.length === 0 ? null : new Set(allowedOwners),
-    readRepoConfig: boolean(env, "REPO_CONFIG", githubApp !== null),
-    repoConfigTtlMs: integer(env, "REPO_CONFIG_TTL_S", DEFAULTS.repoConfigTtlS, 0, 86_400) * 1000,
+    readRepoConfig: booleanFromEnv(env, "REPO_CONFIG", githubApp !== null),
+    repoConfigTtlMs: integerFromEnv(env, "REPO_CONFIG_TTL_S", DEFAULTS.repoConfigTtlS, 0, 86_400) * 1000,
     enabled: true,
     runAttempts: settingFromEnv(env, "run_attempts") ?? DEFAULTS.runAttempts,
     branches: compileBranchPatterns(branchPatterns),
     noRetry: new Set(settingFromEnv(env, "no_retry") ?? []),
     rerunConclusions: new Set(conclusions),
     workflows: workflows === null ? null : new Set(workflows),
-    githubApiUrl: url(env, "GITHUB_API_URL", DEFAULTS.githubApiUrl),
+    githubApiUrl: urlFromEnv(env, "GITHUB_API_URL", DEFAULTS.githubApiUrl),
     dryRun,
     // 0 lets the system pick a free port (the "listening" log line says which).
-    port: integer(env, "PORT", DEFAULTS.port, 0, 65535),
+    port: integerFromEnv(env, "PORT", DEFAULTS.port, 0, 65535),
     store: storeSpecFromEnv(env),
-    recordTtlMs: integer(env, "RECORD_TTL_DAYS", DEFAULTS.recordTtlDays, 1, 400) * 86_400_000,
+    recordTtlMs: integerFromEnv(env, "RECORD_TTL_DAYS", DEFAULTS.recordTtlDays, 1, 400) * 86_400_000,
     deadlineMs,
     leaseMs: deadlineMs + LEASE_MARGIN_MS,
     policy: policyFromEnv(env),

@@ -1,6 +1,6 @@
 import type { NotifyKind } from "../domain/notification.js";
 import { ConfigError } from "./config-error.js";
-import { setting, type Env } from "./primitives.js";
+import { textFromEnv, type Env } from "./primitives.js";
 import { splitList } from "../domain/text.js";
 
 const NOTIFY_KINDS: readonly NotifyKind[] = ["give-up", "rerun"];
@@ -10,9 +10,9 @@ const NOTIFY_KINDS: readonly NotifyKind[] = ["give-up", "rerun"];
  * ConfigError naming the variable on a bad value.
  */
 export function notifierOptionsFromEnv(env: Env): { readonly url: string; readonly on: ReadonlySet<NotifyKind> } | undefined {
-  const raw = setting(env, "NOTIFY_URL");
+  const raw = textFromEnv(env, "NOTIFY_URL");
   if (raw === undefined) {
-    if (setting(env, "NOTIFY_ON") !== undefined) throw new ConfigError("NOTIFY_ON", "is set but NOTIFY_URL is not: set the incoming-webhook URL to notify");
+    if (textFromEnv(env, "NOTIFY_ON") !== undefined) throw new ConfigError("NOTIFY_ON", "is set but NOTIFY_URL is not: set the incoming-webhook URL to notify");
     return undefined;
   }
   let url: URL;

@@ -1,12 +1,12 @@
 import { compilePolicy, PolicyError, POLICY_VARIABLES, type PolicyField, type RerunPolicy } from "../domain/policy/policy.js";
 import { splitList } from "../domain/text.js";
 import { ConfigError } from "./config-error.js";
-import { boolean, setting, type Env } from "./primitives.js";
+import { booleanFromEnv, textFromEnv, type Env } from "./primitives.js";
 
 /** A JSON array of strings (`'["ECONNRESET","503 Service Unavailable"]'`) or one pattern per line. */
 function patternList(field: PolicyField, env: Env): string[] | undefined {
   const variable = POLICY_VARIABLES[field];
-  const text = setting(env, variable);
+  const text = textFromEnv(env, variable);
   if (text === undefined) return undefined;
   // A JSON array opens with `[` then a string or `]`; a pattern such as `[0-9]+ tests failed` or `[^]` is a line.
   if (/^\[\s*["\]]/.test(text)) {
@@ -30,7 +30,7 @@ function patternList(field: PolicyField, env: Env): string[] | undefined {
 /** Digits only; the range is compilePolicy's to check (it names the field). */
 function wholeNumber(field: PolicyField, env: Env): number | undefined {
   const variable = POLICY_VARIABLES[field];
-  const text = setting(env, variable);
+  const text = textFromEnv(env, variable);
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text)) throw new ConfigError(variable, `must be a whole number, got "${text}"`);
   return Number(text);
@@ -41,11 +41,11 @@ function wholeNumber(field: PolicyField, env: Env): number | undefined {
  * LOG_TAIL_BYTES and RERUN_UNKNOWN. Throws a ConfigError naming the variable on a bad value.
  */
 export function policyFromEnv(env: Env): RerunPolicy {
-  const steps = setting(env, POLICY_VARIABLES.noRerunSteps);
-  const rerunUnknown = setting(env, POLICY_VARIABLES.rerunUnknown) === undefined ? undefined : boolean(env, POLICY_VARIABLES.rerunUnknown);
+  const steps = textFromEnv(env, POLICY_VARIABLES.noRerunSteps);
+  const rerunUnknown = textFromEnv(env, POLICY_VARIABLES.rerunUnknown) === undefined ? undefined : booleanFromEnv(env, POLICY_VARIABLES.rerunUnknown);
   try {
     return compilePolicy({
-      when: setting(env, POLICY_VARIABLES.when)?.toLowerCase(),
+      when: textFromEnv(env, POLICY_VARIABLES.when)?.toLowerCase(),
       rerunPatterns: patternList("rerunPatterns", env),
       noRerunPatterns: patternList("noRerunPatterns", env),
       noRerunSteps: steps === undefined ? undefined : splitList(steps),

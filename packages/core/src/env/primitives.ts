@@ -8,17 +8,17 @@ const BOOLEAN_TRUE = new Set(["1", "true", "yes", "on"]);
 const BOOLEAN_FALSE = new Set(["", "0", "false", "no", "off"]);
 
 /** A variable's text, trimmed; undefined when it is unset or blank. */
-export function setting(env: Env, name: string): string | undefined {
+export function textFromEnv(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === "" ? undefined : value;
 }
 
 /** A comma-separated list: trimmed items, empty ones dropped. */
-export function list(env: Env, name: string): string[] {
+export function listFromEnv(env: Env, name: string): string[] {
   return splitList(env[name] ?? "");
 }
 
-export function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function integerFromEnv(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === "") return fallback;
   if (!/^\d+$/.test(raw)) {
@@ -32,7 +32,7 @@ export function integer(env: Env, name: string, fallback: number, min: number, m
 }
 
 /** true/false, 1/0, yes/no, on/off; a blank or unset variable is `fallback` (false unless given). */
-export function boolean(env: Env, name: string, fallback = false): boolean {
+export function booleanFromEnv(env: Env, name: string, fallback = false): boolean {
   const raw = (env[name] ?? "").trim().toLowerCase();
   if (raw === "") return fallback;
   if (BOOLEAN_TRUE.has(raw)) return true;
@@ -41,7 +41,7 @@ export function boolean(env: Env, name: string, fallback = false): boolean {
 }
 
 /** An http(s) URL without its trailing slashes. */
-export function url(env: Env, name: string, fallback: string, expectation = "must be an http(s) URL"): string {
+export function urlFromEnv(env: Env, name: string, fallback: string, expectation = "must be an http(s) URL"): string {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === "") return fallback;
   let parsed: URL;

@@ -1,6 +1,6 @@
 import type { StoreSpec } from "../domain/config.js";
 import { ConfigError } from "./config-error.js";
-import { setting, type Env } from "./primitives.js";
+import { textFromEnv, type Env } from "./primitives.js";
 
 /**
  * A STORE value as a message may show it: a mistyped database URL (`postgresql:/u:pw@host`,
@@ -23,7 +23,7 @@ export function parseStoreSpec(raw: string): StoreSpec {
 
 /** STORE from the environment: null when unset (the host's default). */
 export function storeSpecFromEnv(env: Env): StoreSpec | null {
-  const raw = setting(env, "STORE");
+  const raw = textFromEnv(env, "STORE");
   return raw === undefined ? null : parseStoreSpec(raw);
 }
 

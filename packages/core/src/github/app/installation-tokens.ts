@@ -38,22 +38,19 @@ export function createInstallationTokens(options: InstallationTokensOptions): In
   const clock = options.clock ?? Date.now;
   const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
   let requests = 0;
+  // lru-cache bounds the installations kept and joins concurrent requests for one; freshness is
+  // ours to judge, from each token's own expires_at on our clock.
   const cache = new LRUCache<number, IssuedToken>({
     max: options.maxInstallations ?? 10_000,
-    // Freshness on our clock (tests move it), read at every look-up.
-    perf: { now: clock },
-    ttlResolution: 0,
-    fetchMethod: async (installationId, _stale, { options: setOptions }) => {
+    fetchMethod: async (installationId) => {
       requests += 1;
-      const issued = await options.issue(installationId);
-      // Fresh until the refresh margin before its expiry (lru-cache reads a ttl of 0 as "for ever").
-      setOptions.ttl = Math.max(1, issued.expiresAt - refreshBeforeMs - clock());
-      return issued;
+      return options.issue(installationId);
     },
   });
+  const fresh = (issued: IssuedToken | undefined): boolean => issued !== undefined && issued.expiresAt - refreshBeforeMs > clock();
   return {
     async get(installationId) {
-      const issued = await cache.fetch(installationId);
+      const issued = await cache.fetch(installationId, { forceRefresh: !fresh(cache.peek(installationId)) });
       if (issued === undefined) throw new Error(`no token was issued for installation ${installationId}`);
       return issued.token;
     },
