@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/testing";
 import { startServer, type RunningServer } from "../src/server.js";
-import { replayRecordedRuns } from "./status-replay.js";
+import { replayAttempt, replayRecordedRuns } from "./status-replay.js";
 
 const SECRET = "status-webhook-secret";
 const STATUS_TOKEN = "status-token-for-the-browser-test";
@@ -145,3 +145,75 @@ describe("status page without STATUS_TOKEN", () => {
     await assert.rejects(startServer({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", STATUS_TOKEN: "short" }, { port: 0 }), /STATUS_TOKEN/);
   });
 });
+
+// The evidence column is the classifier's own, recorded by the engine for a classified failure:
+// nothing here builds a history entry by hand.
+describe("status page evidence from the rerun policy, in a real browser", () => {
+  let gh: FakeGitHub;
+  let server: RunningServer;
+  let browser: Browser;
+  let dir: string;
+  const TRANSIENT_LINE = "npm ERR! network read ECONNRESET";
+  const GENUINE_LINE = "AssertionError [ERR_ASSERTION]: Expected values to be strictly equal";
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH`);
+    }
+    gh = await startFakeGitHub();
+    dir = mkdtempSync(join(tmpdir(), "job-rerunner-evidence-"));
+    server = await startServer(
+      {
+        GITHUB_SIGN_KEY: SECRET,
+        GITHUB_TOKEN: "ghp_status",
+        GITHUB_API_URL: gh.url,
+        RERUN_WHEN: "transient",
+        STORE: `sqlite:${join(dir, "runs.db")}`,
+        STATUS_TOKEN,
+        LOG_LEVEL: "error",
+      },
+      { port: 0, host: "127.0.0.1", writeLog: () => {} },
+    );
+    gh.rerun("ok");
+    for (const runId of [901, 902]) gh.run(runId).status = "completed";
+    // 901: the job's log ends with a network error: transient, re-run, and passes on its rerun.
+    gh.log(9011, `2024-05-01T12:00:00.0000000Z npm install\n2024-05-01T12:00:01.0000000Z ${TRANSIENT_LINE}\n2024-05-01T12:00:01.5000000Z ##[error]Process completed with exit code 1.\n`);
+    await replayAttempt(server.url, SECRET, 901, 1, [{ id: 9011, name: "install", conclusion: "failure" }]);
+    await replayAttempt(server.url, SECRET, 901, 2, [{ id: 9012, name: "install", conclusion: "success" }]);
+    // 902: an assertion: genuine, not re-run.
+    gh.log(9021, `2024-05-01T12:00:00.0000000Z ${GENUINE_LINE}\n2024-05-01T12:00:01.0000000Z ##[error]Process completed with exit code 1.\n`);
+    await replayAttempt(server.url, SECRET, 902, 1, [{ id: 9021, name: "unit", conclusion: "failure" }]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+      timeout: 120_000,
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await gh?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the flaky-job table's evidence column shows the line the classifier decided on", async () => {
+    assert.equal(gh.calls.filter((c) => c.method === "POST" && /\/actions\/runs\/901\/rerun-failed-jobs$/.test(c.path)).length, 1, "the transient failure was re-run");
+    assert.equal(gh.calls.filter((c) => c.method === "POST" && /\/actions\/runs\/902\//.test(c.path)).length, 0, "the genuine one was not");
+    const context = await browser.newContext({ httpCredentials: { username: "status", password: STATUS_TOKEN } });
+    try {
+      const page = await context.newPage();
+      assert.equal((await page.goto(`${server.url}/status`))?.status(), 200);
+      const rows = await page.$$eval("#flaky-7 tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent?.trim() ?? "")));
+      const install = rows.find((r) => r[2] === "install");
+      const unit = rows.find((r) => r[2] === "unit");
+      assert.deepEqual(install?.slice(0, 6), ["octo-org/octo-repo", "CI", "install", "1", "1", "1"], JSON.stringify(rows));
+      assert.equal(install?.[6], `${TRANSIENT_LINE} (1×)`);
+      assert.deepEqual(unit?.slice(0, 6), ["octo-org/octo-repo", "CI", "unit", "1", "0", "0"], JSON.stringify(rows));
+      assert.match(unit?.[6] ?? "", /no transient signature in its annotations or log \(1×\)$/);
+    } finally {
+      await context.close();
+    }
+  });
+});
+

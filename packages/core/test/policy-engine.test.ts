@@ -75,6 +75,20 @@ describe("rerun policy: the engine over HTTP against the stand-in GitHub", () =>
     return { runId, jobId };
   }
 
+  it("the decision history keeps each classified failure's evidence (the status page's evidence column reads it)", async () => {
+    const r = rerunner({ RERUN_WHEN: "transient" });
+    const transient = await oneJobRun(r);
+    gh.log(transient.jobId, runnerLog("npm ERR! network read ECONNRESET"));
+    assert.equal((await r.handle(job(transient.runId, transient.jobId, "completed", "failure", INSTALL_FAILED, "install"))).status, 201);
+    const genuine = await oneJobRun(r);
+    gh.log(genuine.jobId, runnerLog("AssertionError: expected 1 to equal 2"));
+    assert.equal((await r.handle(job(genuine.runId, genuine.jobId, "completed", "failure", TESTS_FAILED, "unit"))).status, 200);
+    const history = await store.listHistory(0, 100);
+    const jobOf = (runId: number) => history.find((e) => e.runId === runId)?.jobs[0];
+    assert.deepEqual(jobOf(transient.runId), { name: "install", conclusion: "failure", evidence: "npm ERR! network read ECONNRESET" });
+    assert.deepEqual(jobOf(genuine.runId), { name: "unit", conclusion: "failure", evidence: 'failed in step "Run tests", no transient signature in its annotations or log' });
+  });
+
   it("RERUN_WHEN=failure with no patterns: re-runs as before and makes no annotation, log or listing request", async () => {
     const r = rerunner();
     const { runId, jobId } = await oneJobRun(r);
