@@ -21,6 +21,35 @@ const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 /** Test artifacts (gitignored); UPDATE_DOCS_SCREENSHOT=1 also refreshes docs/status-page.png. */
 const ARTIFACTS = join(ROOT, "artifacts");
 
+/** The server on a SQLite file (GitHub = the stand-in) and a headless Chromium; throws, naming the fix, without a browser. */
+async function startStatusServer(gh: FakeGitHub, dir: string, env: Record<string, string>): Promise<RunningServer> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH`);
+  }
+  return startServer(
+    { GITHUB_SIGN_KEY: SECRET, GITHUB_TOKEN: "ghp_status", GITHUB_API_URL: gh.url, STORE: `sqlite:${join(dir, "runs.db")}`, STATUS_TOKEN, LOG_LEVEL: "error", ...env },
+    // The replays' refused and failed reruns log errors on purpose: kept out of the test output.
+    { port: 0, host: "127.0.0.1", writeLog: () => {} },
+  );
+}
+
+async function shutDown(browser: Browser | undefined, server: RunningServer | undefined, gh: FakeGitHub | undefined, dir: string | undefined): Promise<void> {
+  await browser?.close();
+  await server?.close();
+  await gh?.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+}
+
+function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // A fresh temporary profile is playwright's default for launch().
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+    timeout: 120_000,
+  });
+}
+
 describe("status page in a real browser", () => {
   let gh: FakeGitHub;
   let server: RunningServer;
@@ -28,39 +57,13 @@ describe("status page in a real browser", () => {
   let dir: string;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH`);
-    }
     gh = await startFakeGitHub();
     dir = mkdtempSync(join(tmpdir(), "job-rerunner-status-"));
-    server = await startServer(
-      {
-        GITHUB_SIGN_KEY: SECRET,
-        GITHUB_TOKEN: "ghp_status",
-        GITHUB_API_URL: gh.url,
-        RUN_ATTEMPTS: "3",
-        STORE: `sqlite:${join(dir, "runs.db")}`,
-        STATUS_TOKEN,
-        LOG_LEVEL: "error",
-      },
-      // The replay's refused and failed reruns log errors on purpose: kept out of the test output.
-      { port: 0, host: "127.0.0.1", writeLog: () => {} },
-    );
+    server = await startStatusServer(gh, dir, { RUN_ATTEMPTS: "3" });
     await replayRecordedRuns(server.url, SECRET, gh);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // A fresh temporary profile is playwright's default for launch().
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
-      timeout: 120_000,
-    });
+    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await gh?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => shutDown(browser, server, gh, dir));
 
   it("shows the flaky-job counts, links runs to GitHub, fits a phone, and is saved as a screenshot", async () => {
     const context = await browser.newContext({ httpCredentials: { username: "status", password: STATUS_TOKEN }, viewport: { width: 1200, height: 900 } });
@@ -157,23 +160,9 @@ describe("status page evidence from the rerun policy, in a real browser", () => 
   const GENUINE_LINE = "AssertionError [ERR_ASSERTION]: Expected values to be strictly equal";
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH`);
-    }
     gh = await startFakeGitHub();
     dir = mkdtempSync(join(tmpdir(), "job-rerunner-evidence-"));
-    server = await startServer(
-      {
-        GITHUB_SIGN_KEY: SECRET,
-        GITHUB_TOKEN: "ghp_status",
-        GITHUB_API_URL: gh.url,
-        RERUN_WHEN: "transient",
-        STORE: `sqlite:${join(dir, "runs.db")}`,
-        STATUS_TOKEN,
-        LOG_LEVEL: "error",
-      },
-      { port: 0, host: "127.0.0.1", writeLog: () => {} },
-    );
+    server = await startStatusServer(gh, dir, { RERUN_WHEN: "transient" });
     gh.rerun("ok");
     for (const runId of [901, 902]) gh.run(runId).status = "completed";
     // 901: the job's log ends with a network error: transient, re-run, and passes on its rerun.
@@ -183,19 +172,9 @@ describe("status page evidence from the rerun policy, in a real browser", () => 
     // 902: an assertion: genuine, not re-run.
     gh.log(9021, `2024-05-01T12:00:00.0000000Z ${GENUINE_LINE}\n2024-05-01T12:00:01.0000000Z ##[error]Process completed with exit code 1.\n`);
     await replayAttempt(server.url, SECRET, 902, 1, [{ id: 9021, name: "unit", conclusion: "failure" }]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
-      timeout: 120_000,
-    });
+    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await gh?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => shutDown(browser, server, gh, dir));
 
   it("the flaky-job table's evidence column shows the line the classifier decided on", async () => {
     assert.equal(gh.calls.filter((c) => c.method === "POST" && /\/actions\/runs\/901\/rerun-failed-jobs$/.test(c.path)).length, 1, "the transient failure was re-run");
