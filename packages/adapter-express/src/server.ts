@@ -106,9 +106,9 @@ export async function startServer(env: Env = process.env, options: ServerOptions
     store,
     logger,
     background: keep,
-    ...(observer === undefined ? {} : { observer }),
-    ...(visible.notifier === undefined ? {} : { notifier: visible.notifier }),
-    ...(options.github === undefined ? {} : { github: options.github }),
+    observer,
+    notifier: visible.notifier,
+    github: options.github,
   });
   const rerunner: Rerunner = {
     ...engine,
@@ -185,11 +185,10 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   const credentialCheck = new AbortController();
   if (!config.dryRun && options.github === undefined && options.checkCredentials !== false) {
     // Observed like every other GitHub call: the rate-limit gauge has a number from start-up on.
-    const observed = observer === undefined ? {} : { observer };
     const credentials =
       config.githubApp === null
-        ? { token: config.githubToken, baseUrl: config.githubApiUrl, ...observed }
-        : { app: config.githubApp, baseUrl: config.githubApiUrl, ...observed };
+        ? { token: config.githubToken, baseUrl: config.githubApiUrl, observer }
+        : { app: config.githubApp, baseUrl: config.githubApiUrl, observer };
     void warnAboutCredentials(credentials, logger, { signal: credentialCheck.signal });
   }
   const reconciler = createReconciler({
@@ -197,8 +196,8 @@ export async function startServer(env: Env = process.env, options: ServerOptions
     store,
     sweep,
     logger,
-    ...(observer === undefined ? {} : { observer }),
-    ...(options.lister === undefined ? {} : { lister: options.lister }),
+    observer,
+    lister: options.lister,
   });
   const loops = startReconcileLoops(reconciler, logger, observer);
   logger({

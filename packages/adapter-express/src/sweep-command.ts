@@ -53,7 +53,7 @@ export async function runSweepCommand(env: Env, io: SweepCommandIo): Promise<num
     opened = await openStore(config.store);
     const notifier = notifierFromEnv(env);
     // A run only the sweep finds still gets its give-up message.
-    const rerunner = createRerunner({ config, store: opened.store, logger, ...(notifier === undefined ? {} : { notifier }) });
+    const rerunner = createRerunner({ config, store: opened.store, logger, notifier });
     reconciler = createReconciler({ rerunner, store: opened.store, sweep, logger });
   } catch (error) {
     await opened?.store.close?.();

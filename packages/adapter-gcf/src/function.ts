@@ -66,9 +66,9 @@ function prepare(options: RerunnerFunctionOptions, logger: Logger): Ready {
       // Counters as structured log lines (log-based metrics); a notification is sent within the
       // delivery's deadline, since a function gets no CPU after it has answered.
       observer: logObserver(logger),
-      ...(notifier === undefined ? {} : { notifier }),
-      ...(options.github === undefined ? {} : { github: options.github }),
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      notifier,
+      github: options.github,
+      clock: options.clock,
     });
     logger({
       level: "info",

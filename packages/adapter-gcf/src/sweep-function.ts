@@ -50,7 +50,6 @@ export function createSweepFunction(options: SweepFunctionOptions = {}): HttpFun
       const config = options.config ?? configFromEnv(env);
       const sweep = sweepConfigFromEnv(env);
       const store = options.store ?? storeFromSpec(config.store, env).store;
-      const clock = options.clock === undefined ? {} : { clock: options.clock };
       // A run only the sweep finds still gets its give-up message and its metric lines.
       const notifier = notifierFromEnv(env);
       const observer = logObserver(logger);
@@ -59,12 +58,11 @@ export function createSweepFunction(options: SweepFunctionOptions = {}): HttpFun
         store,
         logger,
         observer,
-        ...(notifier === undefined ? {} : { notifier }),
-        ...(options.github === undefined ? {} : { github: options.github }),
-        ...clock,
+        notifier,
+        github: options.github,
+        clock: options.clock,
       });
-      const lister = options.lister === undefined ? {} : { lister: options.lister };
-      return { kind: "ready", reconciler: createReconciler({ rerunner, store, sweep, logger, observer, ...lister, ...clock }) };
+      return { kind: "ready", reconciler: createReconciler({ rerunner, store, sweep, logger, observer, lister: options.lister, clock: options.clock }) };
     } catch (error) {
       const reason =
         error instanceof ConfigError ? `configuration error: ${error.message}` : `could not start: ${error instanceof Error ? error.message : String(error)}`;

@@ -1,5 +1,4 @@
-import { InstallationTokenError } from "./app/app-auth.js";
-import { describe } from "./errors.js";
+import { describe, InstallationTokenError } from "./errors.js";
 import type { ContentsClient } from "../ports/github.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
 

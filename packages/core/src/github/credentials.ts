@@ -1,4 +1,5 @@
-import { createAppJwtSource, type AppCredentials } from "./app/app-auth.js";
+import type { AppCredentials } from "../domain/config.js";
+import { createAppJwtSource } from "./app/app-auth.js";
 import type { Logger } from "../ports/logger.js";
 import type { Observer } from "../ports/observer.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
@@ -104,7 +105,7 @@ function appName(appId: string, data: unknown): string {
  * `contents: read`). Never throws.
  */
 export async function checkAppCredentials(app: AppCredentials, baseUrl: string, signal: AbortSignal, observer?: Observer): Promise<CredentialCheck> {
-  const octokit = createOctokit({ token: createAppJwtSource(app, baseUrl), baseUrl, ...(observer === undefined ? {} : { observer }) });
+  const octokit = createOctokit({ token: createAppJwtSource(app, baseUrl), baseUrl, observer });
   try {
     const response = await octokit.request("GET /app", { request: { signal } });
     const data: unknown = response.data;

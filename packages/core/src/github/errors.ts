@@ -1,5 +1,10 @@
 import type { RerunCallResult } from "../ports/github.js";
 
+/** No installation token could be had: says which installation and what GitHub answered, never the key. */
+export class InstallationTokenError extends Error {
+  override readonly name = "InstallationTokenError";
+}
+
 /** Response headers as Octokit gives them. */
 export type ResponseHeaders = Record<string, string | number | undefined>;
 

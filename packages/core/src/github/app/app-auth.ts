@@ -1,19 +1,9 @@
 import { createAppAuth } from "@octokit/auth-app";
-import { describe } from "../errors.js";
+import type { AppCredentials } from "../../domain/config.js";
+import { describe, InstallationTokenError } from "../errors.js";
 import type { Observer } from "../../ports/observer.js";
 import { createOctokit } from "../octokit.js";
 import type { IssuedToken } from "./installation-tokens.js";
-
-export interface AppCredentials {
-  readonly appId: string;
-  /** PEM (PKCS#1 as GitHub hands it out, or PKCS#8). */
-  readonly privateKey: string;
-}
-
-/** No installation token could be had: says which installation and what GitHub answered, never the key. */
-export class InstallationTokenError extends Error {
-  override readonly name = "InstallationTokenError";
-}
 
 /** A token request that has not answered in this long is abandoned (deliveries are waiting on it). */
 const TOKEN_REQUEST_TIMEOUT_MS = 10_000;
@@ -29,7 +19,7 @@ const NO_CACHE = { get: (): string => "", set: (): void => {} };
 function appAuth(app: AppCredentials, baseUrl: string, observer?: Observer) {
   // Unauthenticated: auth-app puts the App's JWT on the token request itself. The Octokit's
   // hooks (conventions, the observer) stay on the request its defaults make.
-  const request = createOctokit({ token: null, baseUrl, ...(observer === undefined ? {} : { observer }) }).request.defaults({
+  const request = createOctokit({ token: null, baseUrl, observer }).request.defaults({
     request: { fetch: (url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS) }) },
   });
   const auth = createAppAuth({
