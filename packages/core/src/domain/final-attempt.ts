@@ -1,5 +1,5 @@
 import type { DecisionConfig } from "./config.js";
-import { attemptFailed, isFailedJob, JOB_RANK, MAX_JOBS } from "./jobs.js";
+import { allJobsCompleted, attemptFailed, isFailedJob, isJobStatus, recordJob, senderRefusal, workflowRefusal } from "./jobs.js";
 import type { JobEntry, JsonValue, RunEvent } from "./types.js";
 
 /**
@@ -26,15 +26,24 @@ export function finalAttemptKey(recordKey: string, attempt: number): string {
  * that reason alone (not for NO_RETRY_LIST or RERUN_WORKFLOWS, which mean "not ours").
  */
 export function isFinalAttemptEvent(event: RunEvent, config: DecisionConfig): boolean {
-  if (event.attempt < config.runAttempts) return false;
-  if (event.sender !== null && config.noRetry.has(event.sender.toLowerCase())) return false;
-  if (config.workflows !== null && (event.workflowName === null || !config.workflows.has(event.workflowName))) return false;
-  return true;
+  return event.attempt >= config.runAttempts && senderRefusal(event, config) === null && workflowRefusal(event, config) === null;
 }
 
+/** A stored watch read back; undefined when it is none (never written, or not in this shape). */
 export function readFinalAttempt(value: JsonValue | undefined): FinalAttempt | undefined {
-  if (value === undefined || value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
-  return value as unknown as FinalAttempt;
+  if (value === undefined || value === null || typeof value !== "object" || Array.isArray(value) || !("jobs" in value)) return undefined;
+  const { jobs, runCompleted, runConclusion, verdict } = value;
+  if (typeof jobs !== "object" || jobs === null || Array.isArray(jobs) || typeof runCompleted !== "boolean") return undefined;
+  if (runConclusion !== null && typeof runConclusion !== "string") return undefined;
+  if (verdict !== null && verdict !== "failed" && verdict !== "passed") return undefined;
+  const table: Record<string, JobEntry> = {};
+  for (const [id, job] of Object.entries(jobs)) {
+    if (typeof job !== "object" || job === null || Array.isArray(job) || !("name" in job) || !("status" in job)) continue;
+    const { name, status, conclusion } = job;
+    if (typeof name !== "string" || typeof status !== "string" || !isJobStatus(status)) continue;
+    table[id] = { name, status, conclusion: typeof conclusion === "string" ? conclusion : null };
+  }
+  return { jobs: table, runCompleted, runConclusion, verdict };
 }
 
 /**
@@ -48,16 +57,13 @@ export function foldFinalAttempt(prior: FinalAttempt | undefined, event: RunEven
   if (event.kind === "workflow_run") {
     if (event.status === "completed" && !base.runCompleted) next = { ...base, runCompleted: true, runConclusion: event.conclusion };
   } else {
-    const key = String(event.job.id);
-    const known = base.jobs[key];
-    const moves = known === undefined || JOB_RANK[event.job.status] > JOB_RANK[known.status];
-    const room = known !== undefined || Object.keys(base.jobs).length < MAX_JOBS;
-    if (moves && room) next = { ...base, jobs: { ...base.jobs, [key]: { name: event.job.name, status: event.job.status, conclusion: event.job.conclusion } } };
+    const recorded = recordJob(base.jobs, event.job);
+    if (recorded.moved) next = { ...base, jobs: recorded.jobs };
   }
   if (next.verdict !== null) return { next, decided: false };
-  const jobs = Object.values(next.jobs);
-  const jobsDone = prior !== undefined && jobs.length > 0 && jobs.every((j) => j.status === "completed") && event.kind === "workflow_job";
+  const jobsDone = prior !== undefined && event.kind === "workflow_job" && allJobsCompleted(next.jobs);
   if (!next.runCompleted && !jobsDone) return { next, decided: false };
-  const failed = attemptFailed({ ...next, failureSeen: jobs.some((j) => isFailedJob(j, config.rerunConclusions)) }, config.rerunConclusions);
+  const failureSeen = Object.values(next.jobs).some((j) => isFailedJob(j, config.rerunConclusions));
+  const failed = attemptFailed({ ...next, failureSeen }, config.rerunConclusions);
   return { next: { ...next, verdict: failed ? "failed" : "passed" }, decided: true };
 }

@@ -1,17 +1,9 @@
 import { branchRefusal } from "./branches.js";
 import type { DecisionConfig } from "./config.js";
-import { attemptFailed, isFailedJob, isJobStatus, JOB_RANK, MAX_JOBS } from "./jobs.js";
+import { allJobsCompleted, attemptFailed, isFailedJob, JOB_RANK, jobIn, openJobs, recordJob, senderRefusal, workflowRefusal } from "./jobs.js";
 import { absorbJobFacts, failedJobsOf } from "./policy/record-facts.js";
 import { judgeAttempt } from "./policy/verdict.js";
-import type {
-  Action,
-  Decision,
-  DeliveryMemo,
-  JobEntry,
-  RerunAction,
-  RunEvent,
-  RunRecord,
-} from "./types.js";
+import type { Action, Decision, DeliveryMemo, RerunAction, RunEvent, RunRecord } from "./types.js";
 
 /** Deliveries remembered per run, so a redelivery gets its first answer. */
 export const MAX_DELIVERY_MEMO = 100;
@@ -60,16 +52,6 @@ function startAttempt(prior: RunRecord, event: RunEvent, config: DecisionConfig)
   };
 }
 
-/**
- * A job of the table by id: own entries only, so no key can reach an Object.prototype member.
- * An entry with no known status (written before payload text was kept off Object.prototype) is
- * as good as unknown, so the job's next real event replaces it instead of changing nothing.
- */
-function jobIn(record: RunRecord, key: string): JobEntry | undefined {
-  const entry = Object.hasOwn(record.jobs, key) ? record.jobs[key] : undefined;
-  return entry !== undefined && isJobStatus(entry.status) ? entry : undefined;
-}
-
 /** Folds the event's facts into the record; job status only moves forward. */
 function absorb(record: RunRecord, event: RunEvent, config: DecisionConfig): RunRecord {
   const common = {
@@ -84,18 +66,14 @@ function absorb(record: RunRecord, event: RunEvent, config: DecisionConfig): Run
     if (event.status !== "completed" || record.runCompleted) return absorbJobFacts({ ...record, ...common }, event, config);
     return absorbJobFacts({ ...record, ...common, runCompleted: true, runConclusion: event.conclusion }, event, config);
   }
-  const key = String(event.job.id);
-  const existing = jobIn(record, key);
-  const failed = isFailedJob(event.job, config.rerunConclusions);
-  const moves = existing === undefined || JOB_RANK[event.job.status] > JOB_RANK[existing.status];
-  const room = Object.hasOwn(record.jobs, key) || Object.keys(record.jobs).length < MAX_JOBS;
-  const entry: JobEntry = { name: event.job.name, status: event.job.status, conclusion: event.job.conclusion };
+  const known = jobIn(record.jobs, String(event.job.id));
+  const moves = known === undefined || JOB_RANK[event.job.status] > JOB_RANK[known.status];
   const absorbed: RunRecord = {
     ...record,
     ...common,
-    jobs: moves && room ? { ...record.jobs, [key]: entry } : record.jobs,
-    // A late repeat of a completed job cannot change its recorded conclusion.
-    failureSeen: record.failureSeen || (moves && failed),
+    jobs: recordJob(record.jobs, event.job).jobs,
+    // A late repeat of a completed job cannot change its recorded conclusion; a job past MAX_JOBS still counts.
+    failureSeen: record.failureSeen || (moves && isFailedJob(event.job, config.rerunConclusions)),
   };
   return absorbJobFacts(absorbed, event, config);
 }
@@ -189,19 +167,13 @@ function finish(record: RunRecord, event: RunEvent, config: DecisionConfig): Dec
 }
 
 function filtered(prior: RunRecord | undefined, event: RunEvent, config: DecisionConfig): Decision | undefined {
-  if (event.sender !== null && config.noRetry.has(event.sender.toLowerCase())) {
-    return unchanged(prior, 204, `sender ${event.sender} is in NO_RETRY_LIST`);
-  }
+  const sender = senderRefusal(event, config);
+  if (sender !== null) return unchanged(prior, 204, sender);
   if (event.attempt >= config.runAttempts) {
     return unchanged(prior, 204, `run attempt ${event.attempt} has reached RUN_ATTEMPTS=${config.runAttempts}`);
   }
-  if (config.workflows !== null) {
-    const name = event.workflowName ?? (prior?.runId === event.runId ? prior.workflowName : null);
-    if (name === null || !config.workflows.has(name)) {
-      return unchanged(prior, 204, `workflow ${name === null ? "(unnamed)" : `"${name}"`} is not in RERUN_WORKFLOWS`);
-    }
-  }
-  return undefined;
+  const workflow = workflowRefusal(event, config, prior?.runId === event.runId ? prior.workflowName : null);
+  return workflow === null ? undefined : unchanged(prior, 204, workflow);
 }
 
 /** The attempt was re-run: its rerun was requested, or the run has moved on to a later attempt. */
@@ -248,19 +220,17 @@ export function decide(prior: RunRecord | undefined, event: RunEvent, config: De
   }
   if (record.rerun.state === "pending") return drivePending(record, event, config);
   if (event.job.status !== "completed") {
-    const known = jobIn(base, String(event.job.id));
+    const known = jobIn(base.jobs, String(event.job.id));
     if (known !== undefined && JOB_RANK[known.status] >= JOB_RANK[event.job.status]) {
       // A late event for a job that already completed, in an attempt whose every job is done:
       // the attempt is over even if its deciding event came first (a 404), so decide it now.
-      const allDone = Object.values(record.jobs).every((j) => j.status === "completed");
-      if (allDone && record.rerun.state === "none") return finish(record, event, config);
+      if (allJobsCompleted(record.jobs) && record.rerun.state === "none") return finish(record, event, config);
       return result(record, event, 202, `job "${event.job.name}" is already ${known.status}: late ${event.job.status} event changes nothing`);
     }
     return result(record, event, 202, `job "${event.job.name}" is ${event.job.status}: waiting for the run's jobs`);
   }
-  const open = Object.values(record.jobs).filter((j) => j.status !== "completed").length;
+  const { open, total } = openJobs(record.jobs);
   if (open > 0 && !record.runCompleted) {
-    const total = Object.keys(record.jobs).length;
     return result(record, event, 202, `job "${event.job.name}" ${event.job.conclusion ?? "completed"}: waiting for ${open} of ${total} jobs`);
   }
   return finish(record, event, config);

@@ -1,8 +1,9 @@
 import type { Config } from "../domain/config.js";
-import { isFailedJob } from "../domain/jobs.js";
+import { allJobsCompleted, isFailedConclusion, isFailedJob } from "../domain/jobs.js";
+import { storedSteps } from "../domain/policy/steps.js";
 import type { FactsClient, ListedJob } from "../ports/github.js";
 import { classifies, needsRemoteFacts } from "../domain/policy/policy.js";
-import type { EventFacts, Fetched, JobFacts, StepFact } from "../domain/policy/facts.js";
+import type { EventFacts, Fetched, JobFacts } from "../domain/policy/facts.js";
 import { withTimeout } from "./timing.js";
 import type { RunEvent, RunRecord } from "../domain/types.js";
 
@@ -19,10 +20,6 @@ export interface EnrichContext {
 
 type Wanted = Omit<JobFacts, "annotations" | "log">;
 
-function storedSteps(failedStep: string | null | undefined): StepFact[] {
-  return failedStep == null ? [] : [{ name: failedStep, conclusion: "failure" }];
-}
-
 /** The failed jobs this event should bring facts for: its own, and at the attempt's end the unknown ones. */
 function wantedJobs(event: RunEvent, prior: RunRecord | undefined, config: Config): Map<string, Wanted> {
   const wanted = new Map<string, Wanted>();
@@ -37,9 +34,7 @@ function wantedJobs(event: RunEvent, prior: RunRecord | undefined, config: Confi
   if (known === undefined) return wanted;
   const finishing =
     (event.kind === "workflow_run" && event.status === "completed") ||
-    (event.kind === "workflow_job" &&
-      event.job.status === "completed" &&
-      Object.entries(known.jobs).every(([id, j]) => id === String(event.job.id) || j.status === "completed"));
+    (event.kind === "workflow_job" && event.job.status === "completed" && allJobsCompleted({ ...known.jobs, [String(event.job.id)]: { ...event.job } }));
   if (!finishing) return wanted;
   // The attempt ends now: read again what could not be read when its job completed.
   for (const [id, job] of Object.entries(known.jobs)) {
@@ -53,7 +48,7 @@ function wantedJobs(event: RunEvent, prior: RunRecord | undefined, config: Confi
 
 /** The attempt failed but the record knows none of its failed jobs: their webhooks were lost. */
 function needsListing(event: RunEvent, prior: RunRecord | undefined, config: Config): boolean {
-  if (event.kind !== "workflow_run" || event.status !== "completed" || !config.rerunConclusions.has(event.conclusion ?? "")) return false;
+  if (event.kind !== "workflow_run" || event.status !== "completed" || !isFailedConclusion(event.conclusion, config.rerunConclusions)) return false;
   if (prior === undefined || prior.attempt !== event.attempt) return true;
   return !Object.values(prior.jobs).some((j) => isFailedJob(j, config.rerunConclusions) && j.verdict !== undefined);
 }

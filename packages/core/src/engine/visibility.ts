@@ -2,7 +2,7 @@ import { branchRefusal } from "../domain/branches.js";
 import type { Config } from "../domain/config.js";
 import { finalAttemptKey, foldFinalAttempt, isFinalAttemptEvent, readFinalAttempt } from "../domain/final-attempt.js";
 import { MAX_HISTORY_JOBS, MAX_HISTORY_TEXT, type HistoryEntry, type HistoryJob, type Verdict } from "../domain/history.js";
-import { attemptFailed, isFailedJob } from "../domain/jobs.js";
+import { allJobsCompleted, attemptFailed, isFailedJob } from "../domain/jobs.js";
 import type { RerunOutcome, Settlement } from "../domain/machine.js";
 import { notificationText, runAttemptUrl, webUrl, type NotifyKind } from "../domain/notification.js";
 import { recordKey } from "../domain/record.js";
@@ -192,8 +192,7 @@ export function createVisibility(options: VisibilityOptions) {
   }
 
   function finished(record: RunRecord): boolean {
-    const jobs = Object.values(record.jobs);
-    return record.runCompleted || (jobs.length > 0 && jobs.every((j) => j.status === "completed"));
+    return record.runCompleted || allJobsCompleted(record.jobs);
   }
 
   /** What a no-action decision says about its attempt, if anything worth recording. */

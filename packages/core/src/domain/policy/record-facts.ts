@@ -4,7 +4,7 @@ import { isFailedJob, MAX_JOBS } from "../jobs.js";
 import { classifies, needsRemoteFacts, type RerunPolicy } from "./policy.js";
 import { classifyJob } from "./classify.js";
 import type { JobFacts } from "./facts.js";
-import { failedStepOf } from "./steps.js";
+import { failedStepOf, storedSteps } from "./steps.js";
 import type { FailedJob } from "./verdict.js";
 
 
@@ -54,7 +54,7 @@ export function absorbJobFacts(record: RunRecord, event: RunEvent, config: Decis
     }
     if (entry.verdict !== undefined && entry.verdict.class !== "unknown") continue;
     const failedStep = failedStepOf(fact.steps);
-    const steps = fact.steps.length > 0 || entry.failedStep == null ? fact.steps : [{ name: entry.failedStep, conclusion: "failure" }];
+    const steps = fact.steps.length > 0 ? fact.steps : storedSteps(entry.failedStep);
     (jobs ??= { ...record.jobs })[key] = {
       ...entry,
       verdict: classifyJob({ ...fact, steps }, policy),

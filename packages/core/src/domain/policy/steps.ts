@@ -27,3 +27,8 @@ const FAILED_STEP: ReadonlySet<string> = new Set(["failure", "timed_out", "cance
 export function failedStepOf(steps: readonly StepFact[]): StepFact | undefined {
   return steps.find((s) => FAILED_STEP.has(s.conclusion ?? ""));
 }
+
+/** A job's steps as the record keeps them: only the failed step's name, read back as that one failed step. */
+export function storedSteps(failedStep: string | null | undefined): StepFact[] {
+  return failedStep == null ? [] : [{ name: failedStep, conclusion: "failure" }];
+}
