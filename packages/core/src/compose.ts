@@ -42,18 +42,24 @@ export interface RerunnerOptions {
 }
 
 /**
- * One GitHub App per credentials object: the rerunner's clients and the reconciler's listings
- * built from one configuration share one installation-token cache.
+ * One GitHub App per credentials and API URL: the rerunner's clients and the reconciler's
+ * listings built from one configuration share one installation-token cache. The first to build
+ * it gives the observer (metrics) and the clock; a server passes the same ones to both.
  */
-const apps = new WeakMap<AppCredentials, GitHubApp>();
+const apps = new WeakMap<AppCredentials, Map<string, GitHubApp>>();
 
 function appOf(config: Config, observer: Observer | undefined, clock: () => number): GitHubApp | null {
   const credentials = config.githubApp;
   if (credentials === null) return null;
-  let app = apps.get(credentials);
+  let byUrl = apps.get(credentials);
+  if (byUrl === undefined) {
+    byUrl = new Map();
+    apps.set(credentials, byUrl);
+  }
+  let app = byUrl.get(config.githubApiUrl);
   if (app === undefined) {
     app = createGitHubApp({ app: credentials, baseUrl: config.githubApiUrl, observer, clock });
-    apps.set(credentials, app);
+    byUrl.set(config.githubApiUrl, app);
   }
   return app;
 }

@@ -293,6 +293,21 @@ describe("GitHub Enterprise Server in token mode", () => {
 });
 
 describe("installation tokens", () => {
+  it("an installation dropped from a full cache while its token is issued still gets it", async () => {
+    const releases: (() => void)[] = [];
+    const tokens = createInstallationTokens({
+      maxInstallations: 1,
+      issue: async (id) => {
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return { token: `t${id}`, expiresAt: Date.now() + 3_600_000 };
+      },
+    });
+    const both = Promise.all([tokens.get(1), tokens.get(2)]);
+    await new Promise((r) => setImmediate(r));
+    for (const release of releases.splice(0)) release();
+    assert.deepEqual(await both, ["t1", "t2"]);
+  });
+
   it("one request in flight per installation; a failure is not cached; renewed before expiry", async () => {
     let now = 1_000_000;
     const issued: number[] = [];

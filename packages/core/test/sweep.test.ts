@@ -354,6 +354,16 @@ describe("sweep in-process against the stand-in GitHub", () => {
     assert.equal((await reconciler.drivePending()).driven, 0, "nothing pending any more");
   });
 
+  it("a listing refused for GitHub's secondary rate limit (a bare 403 saying so) is a rate limit, not an unreadable repository", async () => {
+    const lister = createRunLister({ token: "t", baseUrl: gh.url });
+    const secondary = JSON.stringify({ message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." });
+    gh.addRuns("octo-org/secondary", []);
+    gh.answerListing("octo-org/secondary", 1, { status: 403, body: secondary });
+    const result = await lister.listRuns({ owner: "octo-org", repo: "secondary", created: ">=2026-01-01T00:00:00Z", page: 1, perPage: 100, etag: null }, new AbortController().signal);
+    assert.equal(result.kind, "rate-limited", JSON.stringify(result));
+    assert.match(result.kind === "rate-limited" ? result.message : "", /secondary rate limit/);
+  });
+
   it("the lister's client is built from the configuration; a GitHub that cannot be reached is reported as such", async () => {
     const lister = createRunLister({ token: "t", baseUrl: "http://127.0.0.1:9" });
     const result = await lister.listRuns({ owner: "o", repo: "r", created: ">=2026-01-01T00:00:00Z", page: 1, perPage: 100, etag: null }, new AbortController().signal);

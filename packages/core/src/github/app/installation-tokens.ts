@@ -42,6 +42,9 @@ export function createInstallationTokens(options: InstallationTokensOptions): In
   // ours to judge, from each token's own expires_at on our clock.
   const cache = new LRUCache<number, IssuedToken>({
     max: options.maxInstallations ?? 10_000,
+    // An installation dropped from the cache while its token is being issued still gets it: the
+    // callers waiting on that request must not fail because others came in between.
+    ignoreFetchAbort: true,
     fetchMethod: async (installationId) => {
       requests += 1;
       return options.issue(installationId);
