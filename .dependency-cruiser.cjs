@@ -37,9 +37,9 @@ module.exports = {
     {
       name: "domain-is-pure",
       severity: "error",
-      comment: "The domain is pure: no Node built-ins (node:fs, node:crypto, ...) and no package but the pure ones it is allowed.",
+      comment: "The domain is pure: no Node built-ins (node:fs, node:crypto, ...) and no package but the pure ones it is allowed, not even for a type.",
       from: { path: layer("domain") },
-      to: { dependencyTypesNot: ["local", "type-only"], pathNot: "^node_modules/(re2js|ret|safe-regex2|zod|yaml)/" },
+      to: { pathNot: `^(${core}domain/|node_modules/(re2js|ret|safe-regex2|zod|yaml)/)` },
     },
     {
       name: "ports-are-interfaces",

@@ -4,7 +4,7 @@
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,5 +47,18 @@ describe("npm run check:layers", () => {
     assert.match(output, /engine-imports-only-domain-webhook-ports-engine: packages\/core\/src\/engine\/pipeline\.ts → packages\/core\/src\/github\/client\.ts/);
     assert.match(output, /engine-imports-only-domain-webhook-ports-engine: packages\/core\/src\/engine\/pipeline\.ts → packages\/core\/src\/compose\.ts/);
     assert.match(output, /no-cycles: packages\/core\/src\/(compose|engine\/pipeline)\.ts/);
+  });
+
+  // What an import rule cannot see: a clock, a timer or the environment read without an import.
+  it("the domain reads no clock, timer or process; only env/ reads process.env; the top level holds only entry files", () => {
+    const core = join(ROOT, "packages", "core", "src");
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+    const offending = (dir: string, pattern: RegExp): string[] =>
+      files(dir).flatMap((file) => readFileSync(file, "utf8").split("\n").flatMap((line, i) => (pattern.test(line.replace(/\/\/.*$|^\s*\*.*$/, "")) ? [`${file.slice(core.length + 1)}:${i + 1}: ${line.trim()}`] : [])));
+    assert.deepEqual(offending(join(core, "domain"), /\b(Date\.now|new Date\(|setTimeout|setInterval|performance\.now|process\.|Buffer\.)/), []);
+    const outsideEnv = readdirSync(core).filter((d) => d !== "env" && !d.endsWith(".ts")).flatMap((d) => offending(join(core, d), /process\.env/));
+    assert.deepEqual(outsideEnv, []);
+    assert.deepEqual(readdirSync(core).filter((f) => f.endsWith(".ts")).sort(), ["compose.ts", "index.ts"]);
   });
 });

@@ -18,6 +18,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SECRET = "pack-install-secret";
 const PACKAGES = [
   { name: "@job-rerunner/core", dir: "packages/core", entries: ["index.js"] },
+  { name: "@job-rerunner/testing", dir: "packages/testing", entries: ["index.js"] },
   { name: "@job-rerunner/adapter-express", dir: "packages/adapter-express", entries: ["bin.js", "index.js"] },
   { name: "@job-rerunner/adapter-gcf", dir: "packages/adapter-gcf", entries: ["entry.js", "index.js"] },
 ] as const;
@@ -160,7 +161,7 @@ describe("packed, installed elsewhere, used as the README says", { timeout: 1_20
     ok(
       run(
         "npm",
-        ["install", "./core.tgz", "./adapter-express.tgz", "./adapter-gcf.tgz", "typescript@5.9", "@types/node@20", "@types/express@5", "--prefer-offline", "--no-audit", "--no-fund"],
+        ["install", "./core.tgz", "./testing.tgz", "./adapter-express.tgz", "./adapter-gcf.tgz", "typescript@5.9", "@types/node@20", "@types/express@5", "--prefer-offline", "--no-audit", "--no-fund"],
         scratch,
       ),
       "npm install of the tarballs",
@@ -170,6 +171,9 @@ describe("packed, installed elsewhere, used as the README says", { timeout: 1_20
     assert.equal(cjs.trim(), "function function");
     const esm = ok(run(process.execPath, ["--input-type=module", "-e", "const c = await import('@job-rerunner/core'); console.log(typeof c.createRerunner)"], scratch), "import()");
     assert.equal(esm.trim(), "function");
+    // The test helpers install as their own package, for people writing a store or a host.
+    const testing = ok(run(process.execPath, ["--input-type=module", "-e", "const t = await import('@job-rerunner/testing'); console.log(typeof t.storeContract, typeof t.startFakeGitHub)"], scratch), "import() of the testing package");
+    assert.equal(testing.trim(), "function function");
   });
 
   it("npx job-rerunner --help prints the usage", () => {

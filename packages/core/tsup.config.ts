@@ -8,7 +8,7 @@ export default defineConfig({
   sourcemap: true,
   shims: true,
   target: "node20",
-  // tsup strips "node:" by default, which turns "node:test" into a package named "test".
+  // tsup strips "node:" by default, which would turn "node:crypto" into a package named "crypto".
   removeNodeProtocol: false,
   external: ["@octokit/rest", "@octokit/auth-app", "yaml", "zod"],
 });

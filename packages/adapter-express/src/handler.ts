@@ -24,8 +24,7 @@ export type WebhookHandler = (req: WebhookIncomingMessage, res: ServerResponse, 
 export const DEFAULT_HEALTH_TEXT = HEALTH_TEXT;
 
 function isSigned(req: WebhookIncomingMessage): boolean {
-  const value = req.headers["x-hub-signature-256"];
-  return value !== undefined && value !== "";
+  return echoedHeader(req.headers, "x-hub-signature-256") !== null;
 }
 
 function sendJson(res: ServerResponse, status: number, body: ResponseBody, extraHeaders: Record<string, string> = {}): void {

@@ -4,7 +4,6 @@ import { SqliteStore } from "./sqlite-store.js";
 
 /** Where the server keeps state when STORE is not set: a file under ./data, created on first start. */
 export const DEFAULT_STORE = "sqlite:./data/job-rerunner.sqlite";
-const DEFAULT_SPEC: StoreSpec = { kind: "sqlite", path: "./data/job-rerunner.sqlite" };
 
 export interface StoreSpecOptions {
   /** A failure the store met in the background (a dropped idle connection, a failed sweep). */
@@ -17,7 +16,7 @@ export interface StoreSpecOptions {
  */
 export function storeFromSpec(spec: StoreSpec | string | null, options: StoreSpecOptions = {}): { store: Store; description: string } {
   // Config.store is parsed already (configFromEnv); a string is STORE's text, parsed the same way.
-  const chosen = spec === null ? DEFAULT_SPEC : typeof spec === "string" ? parseStoreSpec(spec) : spec;
+  const chosen = typeof spec === "string" || spec === null ? parseStoreSpec(spec ?? DEFAULT_STORE) : spec;
   switch (chosen.kind) {
     case "memory":
       return { store: new MemoryStore(), description: "memory (state is lost on restart)" };

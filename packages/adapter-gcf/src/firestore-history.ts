@@ -12,16 +12,16 @@ interface HistoryDocument {
 }
 
 /**
- * FirestoreStore's decision history, in its own collection (`<collection>-history`). Queries use
- * single-field indexes only (`at`, `run`), which Firestore creates by itself: no index to deploy.
+ * FirestoreStore's decision history, in its own collection (`<collection>-history`), shaped as
+ * every store's is (`append`, `list(since, limit, now)`); expired entries are deleted by the
+ * collection's TTL policy on `expiresAt`, so there is no sweep. Queries use single-field indexes
+ * only (`at`, `run`), which Firestore creates by itself: no index to deploy.
  */
 export class FirestoreHistory {
   readonly #collection: CollectionReference;
-  readonly #now: () => number;
 
-  constructor(collection: CollectionReference, now: () => number) {
+  constructor(collection: CollectionReference) {
     this.#collection = collection;
-    this.#now = now;
   }
 
   async append(entry: HistoryEntry): Promise<void> {
@@ -41,9 +41,8 @@ export class FirestoreHistory {
     await batch.commit();
   }
 
-  async list(since: number, limit: number): Promise<HistoryEntry[]> {
+  async list(since: number, limit: number, now: number): Promise<HistoryEntry[]> {
     const wanted = Math.max(0, Math.floor(limit));
-    const now = this.#now();
     const live: { at: number; id: string; entry: HistoryEntry }[] = [];
     const seen = new Set<string>();
     const take = (docs: readonly QueryDocumentSnapshot[]): void => {

@@ -142,7 +142,7 @@ export class FirestoreStore implements Store {
     this.#ownsClient = options.firestore === undefined;
     this.firestore = options.firestore ?? new Firestore(options.settings ?? {});
     this.#now = options.now ?? Date.now;
-    this.#history = new FirestoreHistory(this.firestore.collection(`${this.collection}-history`), this.#now);
+    this.#history = new FirestoreHistory(this.firestore.collection(`${this.collection}-history`));
   }
 
   #ref(key: string): DocumentReference {
@@ -201,7 +201,7 @@ export class FirestoreStore implements Store {
   }
 
   async listHistory(since: number, limit: number): Promise<HistoryEntry[]> {
-    return await this.#history.list(since, limit);
+    return await this.#history.list(since, limit, this.#now());
   }
 
   #docRef(key: string): DocumentReference {

@@ -1,5 +1,5 @@
 import type { Settings } from "@google-cloud/firestore";
-import { ConfigError, MemoryStore, parseStoreSpec, shownStore, type Env, type Store, type StoreSpec } from "@job-rerunner/core";
+import { ConfigError, MemoryStore, parseStoreSpec, shownStore, storeSpecText, type Env, type Store, type StoreSpec } from "@job-rerunner/core";
 import { DEFAULT_COLLECTION, FirestoreStore, validateCollection } from "./firestore-store.js";
 
 /** This adapter keeps state in Firestore unless STORE says otherwise: instances come and go. */
@@ -15,7 +15,7 @@ const EMULATOR_PROJECT = "job-rerunner-local";
  */
 export function storeFromSpec(spec: StoreSpec | string | null, env: Env): { store: Store; description: string } {
   // Config.store is parsed already (configFromEnv); a string is STORE's text, parsed the same way.
-  const chosen = spec === null ? parseStoreSpec(DEFAULT_STORE) : typeof spec === "string" ? parseStoreSpec(spec) : spec;
+  const chosen = typeof spec === "string" || spec === null ? parseStoreSpec(spec ?? DEFAULT_STORE) : spec;
   if (chosen.kind === "memory") return { store: new MemoryStore(), description: "memory (state is lost when the instance stops)" };
   if (chosen.kind === "firestore") {
     let collection: string;
@@ -37,5 +37,5 @@ export function storeFromSpec(spec: StoreSpec | string | null, env: Env): { stor
     const where = env.FIRESTORE_EMULATOR_HOST ? `emulator ${env.FIRESTORE_EMULATOR_HOST}` : `database ${databaseId || "(default)"}`;
     return { store: new FirestoreStore({ settings, collection }), description: `firestore ${where}, collection ${collection}` };
   }
-  throw new ConfigError("STORE", `must be "firestore" or "memory" for Cloud Functions (state must outlive instances), got "${shownStore(chosen.kind === "sqlite" ? `sqlite:${chosen.path}` : chosen.url)}"`);
+  throw new ConfigError("STORE", `must be "firestore" or "memory" for Cloud Functions (state must outlive instances), got "${shownStore(storeSpecText(chosen))}"`);
 }

@@ -14,7 +14,7 @@ export { configFromEnv, defineConfig } from "./env/config.js";
 export { ConfigError } from "./env/config-error.js";
 export { booleanFromEnv, type Env } from "./env/primitives.js";
 export { sweepConfigFromEnv } from "./env/sweep.js";
-export { parseStoreSpec, shownStore } from "./env/store-spec.js";
+export { parseStoreSpec, shownStore, storeSpecText } from "./env/store-spec.js";
 export type { Config, DecisionConfig, SweepConfig, SweepRepo, StoreSpec, AppCredentials } from "./domain/config.js";
 
 // The webhook wire: signature, the answer every host writes.
@@ -28,14 +28,14 @@ export { parseEvent, type ParsedEvent, type Envelope } from "./domain/event.js";
 export { decide, settle, type RerunOutcome, type Settlement } from "./domain/machine.js";
 export { classifyJob } from "./domain/policy/classify.js";
 export { compilePolicy, PolicyError, type RerunPolicy, type RawPolicy } from "./domain/policy/policy.js";
+export { compileBranchPatterns, type BranchMatcher } from "./domain/branches.js";
 export { TRANSIENT_CLASSES, type TransientClass } from "./domain/policy/transient-classes.js";
-export type { JobFacts, StepFact, Fetched, JobClass, JobClassName } from "./domain/policy/facts.js";
+export type { JobFacts, StepFact, Fetched, JobClass, JobClassName, EventFacts } from "./domain/policy/facts.js";
 export { parseRepoFile, REPO_CONFIG_PATH } from "./domain/repo-file.js";
 export { recordKey, pendingUntil } from "./domain/record.js";
 export { MAX_HISTORY_PER_RUN, historyRow, type HistoryEntry, type HistoryJob, type HistoryRow, type Verdict } from "./domain/history.js";
 export { flakyJobs, type FlakyJob } from "./domain/flaky.js";
 export { webUrl, runAttemptUrl } from "./domain/notification.js";
-export { clip } from "./domain/text.js";
 export type {
   JobStatus,
   RunStatus,
@@ -55,7 +55,20 @@ export type {
 
 // Ports: what a store, a GitHub client, a logger, an observer or a notifier must be.
 export type { Store, Versioned, VersionedDoc } from "./ports/store.js";
-export type { GitHubClient, RunRef, RerunCallResult, RunReadResult, FactsClient, RunLister } from "./ports/github.js";
+export type {
+  GitHubClient,
+  RunRef,
+  RerunCallResult,
+  RunReadResult,
+  FactsClient,
+  JobRef,
+  AttemptRef,
+  ListedJob,
+  Listing,
+  RunLister,
+  RunsPageRequest,
+  RunsPageResult,
+} from "./ports/github.js";
 export type { Logger, LogEntry, LogLevel } from "./ports/logger.js";
 export type { Observer, Observation, RerunMetricOutcome } from "./ports/observer.js";
 export type { Notifier, SendResult } from "./ports/notifier.js";

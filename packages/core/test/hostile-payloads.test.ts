@@ -2,7 +2,8 @@
 // a clear, small answer and a small log line.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { clip, configFromEnv, createRerunner, jsonLogger, MemoryStore, type GitHubClient, type Rerunner } from "@job-rerunner/core";
+import { configFromEnv, createRerunner, jsonLogger, MemoryStore, type GitHubClient, type Rerunner } from "@job-rerunner/core";
+import { clip } from "../src/domain/text.js";
 import { ECHO_LIMIT } from "../src/domain/text.js";
 import { signedDelivery, workflowJobPayload, workflowRunPayload } from "@job-rerunner/testing";
 

@@ -2,8 +2,6 @@
  * fast-check arbitraries for property tests of the core and of anything built on it: a realistic
  * Config (built by `configFromEnv` from a generated environment), generated workflow runs (jobs,
  * attempts, `workflow_job`/`workflow_run` events in any order, redeliveries) and raw webhook payloads.
- *
- * fast-check is an optional peer dependency of `@job-rerunner/core`: only this testing entry needs it.
  */
 import * as fc from "fast-check";
 import { configFromEnv, type Config, type Env } from "@job-rerunner/core";

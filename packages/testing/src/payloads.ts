@@ -8,7 +8,7 @@ export interface ExampleGroup {
 
 let cached: readonly ExampleGroup[] | undefined;
 
-/** Real payloads from `@octokit/webhooks-examples` (an optional peer dependency of the testing entry). */
+/** Real payloads from `@octokit/webhooks-examples`. */
 export function webhookExamples(name?: string): readonly Record<string, unknown>[] {
   if (cached === undefined) {
     const require = createRequire(import.meta.url);

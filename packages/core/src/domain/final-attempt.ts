@@ -16,11 +16,6 @@ export interface FinalAttempt {
   readonly verdict: "failed" | "passed" | null;
 }
 
-/** The doc key of a run's final attempt. */
-export function finalAttemptKey(recordKey: string, attempt: number): string {
-  return `final-${recordKey}-a${attempt}`;
-}
-
 /**
  * Whether the event belongs to an attempt past the rerun limit that the machine skipped for
  * that reason alone (not for NO_RETRY_LIST or RERUN_WORKFLOWS, which mean "not ours").

@@ -1,4 +1,5 @@
 import type { HistoryEntry } from "./history.js";
+import { recordKey } from "./record.js";
 
 /** One workflow job's record over a period, as the status page's flaky-job table shows it. */
 export interface FlakyJob {
@@ -43,7 +44,7 @@ function failed(conclusion: string | null): boolean {
 export function flakyJobs(entries: readonly HistoryEntry[], since: number): FlakyJob[] {
   const runs = new Map<string, { repo: string; workflow: string; attempts: Map<number, AttemptFacts> }>();
   for (const entry of [...entries].filter((e) => e.at >= since).sort((a, b) => a.at - b.at)) {
-    const runKey = `${entry.repo.id}/${entry.runId}`;
+    const runKey = recordKey(entry.repo.id, entry.runId);
     let run = runs.get(runKey);
     if (run === undefined) {
       run = { repo: `${entry.repo.owner}/${entry.repo.name}`, workflow: entry.workflow ?? "(unnamed)", attempts: new Map() };

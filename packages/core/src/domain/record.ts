@@ -12,3 +12,13 @@ export function pendingUntil(record: RunRecord): number | null {
 export function recordKey(repoId: number, runId: number): string {
   return `r${repoId}-${runId}`;
 }
+
+/** The doc key of a run's final attempt. */
+export function finalAttemptKey(recordKey: string, attempt: number): string {
+  return `final-${recordKey}-a${attempt}`;
+}
+
+/** The claim a verdict on one attempt takes before it is recorded and notified, so it happens once across deliveries and instances. */
+export function findingClaimKey(recordKey: string, attempt: number, what: string): string {
+  return `seen-${recordKey}-a${attempt}-${what}`;
+}

@@ -1,5 +1,6 @@
 import { parseDocument } from "yaml";
 import { settingsFromFile, type Settings } from "./settings.js";
+import { clip } from "./text.js";
 
 /** The repository configuration file, read from the default branch. */
 export const REPO_CONFIG_PATH = ".github/job-rerunner.yml";
@@ -29,7 +30,7 @@ export function parseRepoFile(text: string): RepoFileResult {
     document = parsed.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     // toJS throws when the aliases expand past the limit.
-    return { ok: false, problem: `not usable YAML: ${error instanceof Error ? error.message.split("\n")[0]!.slice(0, 120) : String(error)}` };
+    return { ok: false, problem: `not usable YAML: ${error instanceof Error ? clip(error.message.split("\n")[0]!, 120) : String(error)}` };
   }
   const result = settingsFromFile(document);
   if (result.ok) return { ok: true, settings: result.settings };

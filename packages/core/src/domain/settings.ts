@@ -144,7 +144,7 @@ export function settingsFromFile(document: unknown): SettingsResult {
   const values = document as Record<string, unknown>;
   const unknownKey = Object.keys(values).find((k) => !Object.hasOwn(SETTINGS, k));
   if (unknownKey !== undefined) {
-    return { ok: false, problem: { field: unknownKey.slice(0, 60), message: `is not a setting (known: ${NAMES.join(", ")})` } };
+    return { ok: false, problem: { field: clip(unknownKey, 60), message: `is not a setting (known: ${NAMES.join(", ")})` } };
   }
   const settings: Record<string, unknown> = {};
   for (const name of NAMES) {

@@ -1,10 +1,7 @@
 import type { EventFacts, JobClass, StepFact } from "./policy/facts.js";
+import type { JobStatus, RunStatus } from "./status.js";
 
-/** Status of a workflow job as GitHub reports it. Unknown statuses are normalized to "queued". */
-export type JobStatus = "queued" | "waiting" | "in_progress" | "completed";
-
-/** Status of a workflow run attempt, from `workflow_run` events. */
-export type RunStatus = "requested" | "in_progress" | "completed";
+export type { JobStatus, RunStatus } from "./status.js";
 
 export interface RepoRef {
   /** Numeric repository id: stable across renames, used in the record key. */

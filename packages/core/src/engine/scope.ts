@@ -1,8 +1,5 @@
-import type { GitHubAccess } from "../ports/github.js";
+import type { ContentsClient, FactsClient, GitHubAccess, GitHubClient } from "../ports/github.js";
 import type { Config } from "../domain/config.js";
-import type { ContentsClient } from "../ports/github.js";
-import type { FactsClient } from "../ports/github.js";
-import type { GitHubClient } from "../ports/github.js";
 import type { RepoConfigs } from "./repo-configs.js";
 import { REPO_CONFIG_PATH } from "../domain/repo-file.js";
 import type { RunEvent } from "../domain/types.js";

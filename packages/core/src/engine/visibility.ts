@@ -1,11 +1,11 @@
 import { branchRefusal } from "../domain/branches.js";
 import type { Config } from "../domain/config.js";
-import { finalAttemptKey, foldFinalAttempt, isFinalAttemptEvent, readFinalAttempt } from "../domain/final-attempt.js";
+import { foldFinalAttempt, isFinalAttemptEvent, readFinalAttempt } from "../domain/final-attempt.js";
 import { MAX_HISTORY_JOBS, MAX_HISTORY_TEXT, type HistoryEntry, type HistoryJob, type Verdict } from "../domain/history.js";
 import { allJobsCompleted, attemptFailed, isFailedJob } from "../domain/jobs.js";
 import type { RerunOutcome, Settlement } from "../domain/machine.js";
 import { notificationText, runAttemptUrl, webUrl, type NotifyKind } from "../domain/notification.js";
-import { recordKey } from "../domain/record.js";
+import { finalAttemptKey, findingClaimKey, recordKey } from "../domain/record.js";
 import { clip } from "../domain/text.js";
 import type { Decision, JobEntry, JsonValue, RunEvent, RunRecord } from "../domain/types.js";
 import type { Logger } from "../ports/logger.js";
@@ -57,7 +57,7 @@ const RERUN_OUTCOME: Record<RerunOutcome["kind"], RerunMetricOutcome> = {
   transient: "pending",
 };
 
-/** History text is cut like every echoed text (echo.ts), at the history's own limit. */
+/** History text is cut like every echoed text (domain/text.ts), at the history's own limit. */
 const historyText = (text: string): string => clip(text, MAX_HISTORY_TEXT);
 
 /** The attempt's workflow_run conclusion once its completion is known, else null. */
@@ -126,7 +126,7 @@ export function createVisibility(options: VisibilityOptions) {
     // Claimed per notification kind where there is one: a refusal for good seen again later as
     // "gave up" is the same give-up, sent once.
     const claimed = NOTIFY_KIND[finding.verdict] ?? finding.verdict;
-    if (finding.once && !(await claim(`seen-${key}-a${finding.attempt}-${claimed}`, { at: now, delivery: event.deliveryId }, expiresAt))) {
+    if (finding.once && !(await claim(findingClaimKey(key, finding.attempt, claimed), { at: now, delivery: event.deliveryId }, expiresAt))) {
       // Another delivery (or instance) recorded this verdict first: it also notifies.
       const kind = NOTIFY_KIND[finding.verdict];
       if (kind !== undefined && notifier?.on.has(kind) === true) observe({ type: "notification", kind, outcome: "duplicate" });

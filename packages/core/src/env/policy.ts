@@ -42,8 +42,9 @@ function wholeNumber(field: PolicyField, env: Env): number | undefined {
  */
 export function policyFromEnv(env: Env): RerunPolicy {
   const steps = textFromEnv(env, POLICY_VARIABLES.noRerunSteps);
-  const rerunUnknown = textFromEnv(env, POLICY_VARIABLES.rerunUnknown) === undefined ? undefined : booleanFromEnv(env, POLICY_VARIABLES.rerunUnknown);
+  const unknown = POLICY_VARIABLES.rerunUnknown;
   try {
+    // Each variable's text is checked in this order (the first bad one is named), then the values together.
     return compilePolicy({
       when: textFromEnv(env, POLICY_VARIABLES.when)?.toLowerCase(),
       rerunPatterns: patternList("rerunPatterns", env),
@@ -51,7 +52,7 @@ export function policyFromEnv(env: Env): RerunPolicy {
       noRerunSteps: steps === undefined ? undefined : splitList(steps),
       maxFailedJobs: wholeNumber("maxFailedJobs", env),
       logTailBytes: wholeNumber("logTailBytes", env),
-      rerunUnknown,
+      rerunUnknown: textFromEnv(env, unknown) === undefined ? undefined : booleanFromEnv(env, unknown),
     });
   } catch (error) {
     if (error instanceof PolicyError) throw new ConfigError(POLICY_VARIABLES[error.field], error.message);

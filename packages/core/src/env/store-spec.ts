@@ -27,7 +27,7 @@ export function storeSpecFromEnv(env: Env): StoreSpec | null {
   return raw === undefined ? null : parseStoreSpec(raw);
 }
 
-/** The spec as STORE would be written (for logs: a PostgreSQL URL is shown by its host, never here). */
+/** The spec as STORE would be written; a message shows it through `shownStore` (a URL may hold a password). */
 export function storeSpecText(spec: StoreSpec): string {
   switch (spec.kind) {
     case "memory":
@@ -38,9 +38,4 @@ export function storeSpecText(spec: StoreSpec): string {
     case "postgres":
       return spec.url;
   }
-}
-
-/** A host that cannot keep state in `spec`: the ConfigError it answers, naming what it can use. */
-export function unsupportedStore(spec: StoreSpec, host: string, supported: string): ConfigError {
-  return new ConfigError("STORE", `cannot be "${shownStore(storeSpecText(spec))}" here: ${host}; use ${supported}`);
 }

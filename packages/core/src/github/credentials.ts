@@ -1,4 +1,5 @@
 import type { AppCredentials } from "../domain/config.js";
+import { splitList } from "../domain/text.js";
 import { createAppJwtSource } from "./app/app-auth.js";
 import type { Logger } from "../ports/logger.js";
 import type { Observer } from "../ports/observer.js";
@@ -29,7 +30,7 @@ export function credentialProblem(status: number, headers: Record<string, string
   if (status === 403) return "GITHUB_TOKEN was refused by GitHub (403): it may be blocked or lack access";
   const scopesHeader = headers["x-oauth-scopes"];
   if (scopesHeader !== undefined) {
-    const scopes = String(scopesHeader).split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const scopes = splitList(String(scopesHeader));
     if (!scopes.some((s) => RERUN_SCOPES.includes(s))) {
       return `GITHUB_TOKEN has the scopes [${scopes.join(", ")}] but re-running jobs needs "repo" (or actions: write on a fine-grained token)`;
     }

@@ -1,8 +1,9 @@
 import type { Octokit } from "@octokit/rest";
 import type { Observer } from "../ports/observer.js";
+import { describe, responseHeader, type ResponseHeaders } from "./errors.js";
 
-function remaining(headers: Record<string, string | number | undefined> | undefined): number | null {
-  const raw = headers?.["x-ratelimit-remaining"];
+function remaining(headers: ResponseHeaders): number | null {
+  const raw = responseHeader(headers, "x-ratelimit-remaining");
   if (raw === undefined) return null;
   const n = Number(raw);
   return Number.isFinite(n) ? n : null;
@@ -29,10 +30,8 @@ export function observeOctokit(octokit: Octokit, given: Observer): void {
   });
   octokit.hook.error("request", (error, options) => {
     const endpoint = `${options.method} ${options.url}`;
-    const e = error as { status?: unknown; response?: { headers?: Record<string, string | number | undefined> } };
-    // Octokit reports a failed fetch (no answer) as status 500 without a response.
-    const status = typeof e.status === "number" && e.response !== undefined ? e.status : null;
-    observer({ type: "github-call", endpoint, status, rateLimitRemaining: remaining(e.response?.headers) });
+    const { status, headers } = describe(error);
+    observer({ type: "github-call", endpoint, status, rateLimitRemaining: remaining(headers) });
     throw error;
   });
 }

@@ -88,7 +88,7 @@ export function createRunLister(options: OctokitOptions & { readonly clock?: () 
       const { signal, done } = bounded(stop);
       try {
         const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo, request: { signal } });
-        // Cut like the listed runs' head_branch (sweep-event.ts), so the two still compare equal.
+        // Cut like the listed runs' head_branch (domain/listed-run.ts), so the two still compare equal.
         return typeof data.default_branch === "string" && data.default_branch !== "" ? clip(data.default_branch) : null;
       } catch {
         // Unreadable now: the run is judged without it (not re-run under the default-branch rule) and the memo keeps no verdict a later sweep could not revise.

@@ -1,17 +1,15 @@
 import { historyRow, MAX_HISTORY_PER_RUN, type HistoryEntry, type HistoryRow } from "../domain/history.js";
 
 /**
- * The in-process history of MemoryStore: newest last, capped per run, expired entries dropped.
- * Entries are kept as JSON text, so callers never alias what is stored.
+ * MemoryStore's decision history, shaped as every store's is (SqliteHistory, PostgresHistory,
+ * FirestoreHistory): `append`, `list(since, limit, now)` newest first (equal times: the later
+ * appended first), `sweep(now)`; capped per run. Rows keep the entry as JSON text, so callers
+ * never alias what is stored.
  */
 export class MemoryHistory {
+  /** Oldest first, in append order. */
   readonly #entries: HistoryRow[] = [];
   readonly #perRun = new Map<string, number>();
-  readonly #now: () => number;
-
-  constructor(now: () => number) {
-    this.#now = now;
-  }
 
   append(entry: HistoryEntry): void {
     const row = historyRow(entry);
@@ -26,16 +24,13 @@ export class MemoryHistory {
     }
   }
 
-  list(since: number, limit: number): HistoryEntry[] {
-    const now = this.#now();
-    const out: HistoryEntry[] = [];
-    const live = this.#entries.filter((e) => e.expiresAt > now && e.at >= since).sort((a, b) => b.at - a.at);
-    for (const e of live.slice(0, Math.max(0, Math.floor(limit)))) out.push(JSON.parse(e.json) as HistoryEntry);
-    return out;
+  list(since: number, limit: number, now: number): HistoryEntry[] {
+    // Reversed first, so the stable sort keeps the later appended first among equal times.
+    const live = this.#entries.filter((e) => e.expiresAt > now && e.at >= since).reverse().sort((a, b) => b.at - a.at);
+    return live.slice(0, Math.max(0, Math.floor(limit))).map((e) => JSON.parse(e.json) as HistoryEntry);
   }
 
-  sweep(): number {
-    const now = this.#now();
+  sweep(now: number): number {
     let dropped = 0;
     for (let i = this.#entries.length - 1; i >= 0; i--) {
       const e = this.#entries[i]!;

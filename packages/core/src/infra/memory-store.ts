@@ -20,7 +20,7 @@ export class MemoryStore implements Store {
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
-    this.#history = new MemoryHistory(this.#now);
+    this.#history = new MemoryHistory();
   }
 
   get size(): number {
@@ -81,7 +81,7 @@ export class MemoryStore implements Store {
   }
 
   async listHistory(since: number, limit: number): Promise<HistoryEntry[]> {
-    return this.#history.list(since, limit);
+    return this.#history.list(since, limit, this.#now());
   }
 
   /** Drops every expired record (also done every 1024 writes, so memory stays bounded). */
@@ -97,7 +97,7 @@ export class MemoryStore implements Store {
         }
       }
     }
-    return dropped + this.#history.sweep();
+    return dropped + this.#history.sweep(now);
   }
 
   async close(): Promise<void> {

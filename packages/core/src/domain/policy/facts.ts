@@ -1,3 +1,5 @@
+import type { JobStatus } from "../status.js";
+
 /**
  * What the classifier reads about one failed job. The engine gathers these (payload, check-run
  * annotations, the tail of the job's log) and attaches them to the event; everything here is
@@ -23,7 +25,7 @@ export type Fetched<T> =
 export interface JobFacts {
   readonly id: number;
   readonly name: string;
-  readonly status: "queued" | "waiting" | "in_progress" | "completed";
+  readonly status: JobStatus;
   readonly conclusion: string | null;
   /** From the payload: no API call. Empty when the job never ran a step (never picked up). */
   readonly steps: readonly StepFact[];

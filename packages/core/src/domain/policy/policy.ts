@@ -1,6 +1,7 @@
 import { globToPattern } from "../glob.js";
+import { clip } from "../text.js";
 import { compileSafePattern, MAX_LIST_WEIGHT, MAX_PATTERNS } from "./safe-pattern.js";
-import { type LinePattern } from "../linear-pattern.js";
+import type { LinePattern } from "../linear-pattern.js";
 
 /**
  * The rerun policy, compiled from environment variables here, and from a repository's own file
@@ -64,7 +65,7 @@ function patterns(field: PolicyField, sources: readonly string[] | undefined): L
   if (list.length > MAX_PATTERNS) throw new PolicyError(field, `has ${list.length} patterns; at most ${MAX_PATTERNS} are allowed`);
   const compiled = list.map((source, i) => {
     const pattern = compileSafePattern(source);
-    if (typeof pattern === "string") throw new PolicyError(field, `pattern ${i + 1} ("${source.slice(0, 80)}") ${pattern}`);
+    if (typeof pattern === "string") throw new PolicyError(field, `pattern ${i + 1} ("${clip(source, 80)}") ${pattern}`);
     return pattern;
   });
   const weight = compiled.reduce((sum, p) => sum + p.weight, 0);
@@ -90,7 +91,7 @@ export function compilePolicy(raw: RawPolicy = {}): RerunPolicy {
   }
   const steps = (raw.noRerunSteps ?? []).map((s) => s.trim()).filter((s) => s.length > 0);
   for (const step of steps) {
-    if (step.length > 200) throw new PolicyError("noRerunSteps", `glob "${step.slice(0, 40)}..." is longer than 200 characters`);
+    if (step.length > 200) throw new PolicyError("noRerunSteps", `glob "${clip(step, 40)}" is longer than 200 characters`);
   }
   return {
     when,

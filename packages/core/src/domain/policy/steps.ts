@@ -1,3 +1,4 @@
+import { clip } from "../text.js";
 import type { StepFact } from "./facts.js";
 
 /** Steps kept per job: the runner's own steps plus a long workflow's fit easily. */
@@ -13,9 +14,10 @@ export function stepsOf(value: unknown): StepFact[] {
   const steps: StepFact[] = [];
   for (const step of value.slice(0, MAX_STEPS)) {
     if (typeof step !== "object" || step === null) continue;
-    const { name, conclusion } = step as { name?: unknown; conclusion?: unknown };
+    const name = "name" in step ? step.name : undefined;
+    const conclusion = "conclusion" in step ? step.conclusion : undefined;
     if (typeof name !== "string" || name.length === 0) continue;
-    steps.push({ name: name.slice(0, MAX_STEP_NAME), conclusion: typeof conclusion === "string" ? conclusion.toLowerCase() : null });
+    steps.push({ name: clip(name, MAX_STEP_NAME), conclusion: typeof conclusion === "string" ? conclusion.toLowerCase() : null });
   }
   return steps;
 }

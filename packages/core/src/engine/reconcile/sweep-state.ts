@@ -57,8 +57,8 @@ export async function takeLease(store: Store, repo: SweepRepo, holder: string, n
   const key = leaseKey(repo);
   const doc = await store.getDoc(key);
   if (doc !== undefined) {
-    const value = doc.value as { readonly holder?: JsonValue } | null;
-    const other = typeof value === "object" && value !== null && value.holder !== holder;
+    const value = doc.value;
+    const other = typeof value === "object" && value !== null && !("holder" in value && value.holder === holder);
     if (other) return null;
   }
   if (!(await store.putDoc(key, { holder, until: now + ms }, doc?.version, now + ms))) return null;
