@@ -29,7 +29,7 @@ export { decide, settle, type RerunOutcome, type Settlement } from "./domain/mac
 export { classifyJob } from "./domain/policy/classify.js";
 export { compilePolicy, PolicyError, type RerunPolicy, type RawPolicy } from "./domain/policy/policy.js";
 export { compileBranchPatterns, type BranchMatcher } from "./domain/branches.js";
-export { TRANSIENT_CLASSES, type TransientClass } from "./domain/policy/transient-classes.js";
+export { SIGNATURES, type Signature } from "./domain/policy/signatures.js";
 export type { JobFacts, StepFact, Fetched, JobClass, JobClassName, EventFacts } from "./domain/policy/facts.js";
 export { parseRepoFile, REPO_CONFIG_PATH } from "./domain/repo-file.js";
 export { recordKey, pendingUntil } from "./domain/record.js";

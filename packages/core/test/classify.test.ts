@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { classifyJob, compilePolicy, configFromEnv, ConfigError, TRANSIENT_CLASSES, type JobFacts, type RawPolicy, type RerunPolicy, type StepFact } from "@job-rerunner/core";
+import { classifyJob, compilePolicy, configFromEnv, ConfigError, SIGNATURES, type JobFacts, type RawPolicy, type RerunPolicy, type StepFact } from "@job-rerunner/core";
 import { checkPatternSafety, compileSafePattern } from "../src/domain/policy/safe-pattern.js";
 import { judgeAttempt } from "../src/domain/policy/verdict.js";
 import { MAX_EVIDENCE_CHARS } from "../src/domain/policy/classify.js";
@@ -39,7 +39,7 @@ function logOf(...lines: string[]): string {
 }
 
 describe("built-in transient classes on real messages", () => {
-  // Each message as GitHub, the runner or the tool prints it (sources in transient-classes.ts).
+  // Each message as GitHub, the runner or the tool prints it (sources in signatures.ts and corpus/failures.jsonl).
   const cases: { id: string; where: "annotation" | "log" | "step"; message: string }[] = [
     {
       id: "runner-lost",
@@ -68,14 +68,21 @@ describe("built-in transient classes on real messages", () => {
     { id: "network", where: "log", message: "curl: (28) Failed to connect to github.com port 443 after 130951 ms: Connection timed out" },
     { id: "registry", where: "log", message: "npm ERR! code E503" },
     { id: "registry", where: "log", message: "npm ERR! 503 Service Unavailable - GET https://registry.npmjs.org/left-pad" },
-    { id: "registry", where: "log", message: "npm ERR! code E429" },
-    { id: "registry", where: "log", message: "npm ERR! 429 Too Many Requests - GET https://registry.npmjs.org/@types%2fnode" },
-    { id: "registry", where: "log", message: "ERROR: HTTP error 429 while getting https://files.pythonhosted.org/packages/numpy-1.26.4.tar.gz" },
+    { id: "rate-limit", where: "log", message: "npm ERR! code E429" },
+    { id: "rate-limit", where: "log", message: "npm ERR! 429 Too Many Requests - GET https://registry.npmjs.org/@types%2fnode" },
+    { id: "rate-limit", where: "log", message: "ERROR: HTTP error 429 while getting https://files.pythonhosted.org/packages/numpy-1.26.4.tar.gz" },
     {
-      id: "registry",
+      id: "rate-limit",
       where: "log",
       message: "toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit",
     },
+    { id: "rate-limit", where: "log", message: "Error: API rate limit exceeded for 52.160.111.19. (But here's the good news: Authenticated requests get a higher rate limit.)" },
+    { id: "rate-limit", where: "log", message: "Error: You have exceeded a secondary rate limit. Please wait a few minutes before you try again." },
+    { id: "registry", where: "log", message: "E: Failed to fetch http://azure.archive.ubuntu.com/ubuntu/pool/main/z/zlib/lib32z1_1.2.11_amd64.deb  503  Service Unavailable [IP: 52.177.174.250 80]" },
+    { id: "registry", where: "log", message: "<center><h1>522 Origin Connection Time-out</h1></center>" },
+    { id: "truncated", where: "log", message: "gzip: stdin: unexpected end of file" },
+    { id: "truncated", where: "log", message: "E: Failed to fetch https://packages.microsoft.com/ubuntu/16.04/prod/dists/xenial/main/binary-amd64/Packages.bz2  Hash Sum mismatch" },
+    { id: "download", where: "log", message: "Error: Could not load manifest for Microsoft Build of OpenJDK" },
     { id: "registry", where: "log", message: "error pulling image configuration: received unexpected HTTP status: 502 Bad Gateway" },
     {
       id: "registry",
@@ -108,18 +115,21 @@ describe("built-in transient classes on real messages", () => {
     });
   }
 
-  it("every class of the table has a test above, and every built-in pattern passes the safety check", () => {
-    for (const c of TRANSIENT_CLASSES) {
-      assert.ok(cases.some((t) => t.id === c.id), `class ${c.id} has no real-message test`);
-      assert.ok(c.source.length > 0 && c.description.length > 0);
-      for (const p of c.patterns) assert.equal(checkPatternSafety(p), null, `${c.id}: ${p.source}`);
+  it("every transient family has a test above, every family names public sources, and every built-in pattern passes the safety check", () => {
+    for (const s of SIGNATURES) {
+      if (s.verdict === "transient") assert.ok(cases.some((t) => t.id === s.id), `family ${s.id} has no real-message test`);
+      assert.ok(s.sources.length > 0 && s.sources.every((u) => /^https:\/\//.test(u)), `${s.id} names its sources`);
+      assert.ok(s.description.length > 0);
+      for (const p of s.patterns) assert.equal(checkPatternSafety(p), null, `${s.id}: ${p.source}`);
     }
   });
 
-  it("a genuine failure is not transient, with the failed step as evidence", () => {
+  it("a genuine failure is not transient: the decisive line is the evidence, its family named", () => {
     const verdict = classifyJob(facts({ steps: [{ name: "Run tests", conclusion: "failure" }], log: logOf("AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:", "##[error]Process completed with exit code 1.") }), TRANSIENT);
-    assert.equal(verdict.class, "not-transient");
-    assert.match(verdict.evidence, /^failed in step "Run tests"/);
+    assert.deepEqual(verdict, { class: "not-transient", evidence: "AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:", signature: "tests" });
+    // A failure no family knows still says where it failed.
+    const unknownShape = classifyJob(facts({ steps: [{ name: "Run tests", conclusion: "failure" }], log: logOf("something odd happened", "##[error]Process completed with exit code 1.") }), TRANSIENT);
+    assert.equal(unknownShape.evidence, 'failed in step "Run tests", no transient signature in its annotations or log');
   });
 });
 
@@ -275,6 +285,7 @@ describe("policy validation", () => {
       maxFailedJobs: 0,
       logTailBytes: 65536,
       rerunUnknown: true,
+      flakyAfter: 3,
     });
   });
 
@@ -413,6 +424,7 @@ const policyArb: fc.Arbitrary<RerunPolicy> = fc
     maxFailedJobs: fc.integer({ min: 0, max: 10 }),
     logTailBytes: fc.integer({ min: 1024, max: 8192 }),
     rerunUnknown: fc.boolean(),
+    flakyAfter: fc.integer({ min: 0, max: 5 }),
   } satisfies Record<keyof RawPolicy, fc.Arbitrary<unknown>>)
   .map((raw) => compilePolicy(raw));
 
@@ -459,5 +471,102 @@ describe("classifyJob properties", () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe("classifyJob: the decisive error", () => {
+  it("a download retried and recovered early in the step does not make a later assertion transient", () => {
+    const log = logOf(
+      "npm WARN retry will retry, error on last attempt: Error: connect ETIMEDOUT 151.101.0.162:443",
+      "added 1204 packages in 41s",
+      "> jest",
+      "FAIL src/api.test.ts",
+      "  ● login › answers 200",
+      "    expect(received).toBe(expected) // Object.is equality",
+      "Tests:       1 failed, 41 passed, 42 total",
+      "##[error]Process completed with exit code 1.",
+    );
+    const verdict = classifyJob(facts({ log }), TRANSIENT);
+    assert.deepEqual(verdict, { class: "not-transient", evidence: "Tests:       1 failed, 41 passed, 42 total", signature: "tests" });
+  });
+
+  it("the error that ended the step wins over an earlier genuine-looking line, and the evidence is that line", () => {
+    const log = logOf(
+      "AssertionError: a snapshot test printed this earlier and was retried",
+      "npm ERR! code E503",
+      "npm ERR! 503 Service Unavailable - GET https://registry.npmjs.org/left-pad",
+      "npm ERR! A complete log of this run can be found in: /home/runner/.npm/_logs/debug-0.log",
+      "##[error]Process completed with exit code 1.",
+    );
+    assert.deepEqual(classifyJob(facts({ log }), TRANSIENT), { class: "transient:registry", evidence: "npm ERR! 503 Service Unavailable - GET https://registry.npmjs.org/left-pad" });
+  });
+
+  it("only the failed step counts: lines of an earlier step that passed are not read", () => {
+    const log = [
+      logLine("##[group]Run npm ci"),
+      logLine("npm ERR! network read ECONNRESET (retried, then fine)"),
+      logLine("##[endgroup]"),
+      logLine("##[group]Run npm test"),
+      logLine("something unknown went wrong"),
+      logLine("##[error]Process completed with exit code 2."),
+      "",
+    ].join("\n");
+    assert.equal(classifyJob(facts({ log }), TRANSIENT).class, "not-transient");
+  });
+
+  it("a refused connection to the job's own service (loopback) is genuine; to another host it is transient", () => {
+    for (const line of ["Error: connect ECONNREFUSED 127.0.0.1:3000", "connect ECONNREFUSED ::1:5432", "net::ERR_CONNECTION_REFUSED at http://localhost:8080/", "Connection refused: localhost/[0:0:0:0:0:0:0:1]:49168"]) {
+      const verdict = classifyJob(facts({ log: logOf(line, "##[error]Process completed with exit code 1.") }), TRANSIENT);
+      assert.deepEqual([verdict.class, verdict.signature], ["not-transient", "loopback-refused"], line);
+    }
+    assert.equal(classifyJob(facts({ log: logOf("Error: connect ECONNREFUSED 140.82.112.4:443", "##[error]Process completed with exit code 1.") }), TRANSIENT).class, "transient:network");
+  });
+
+  it("HTTP statuses by family: 429 and 5xx/52x from a fetch are transient, 404 and 401 are not", () => {
+    const classOf = (line: string) => classifyJob(facts({ log: logOf(line, "##[error]Process completed with exit code 1.") }), TRANSIENT);
+    assert.equal(classOf("Could not GET 'https://repo.maven.apache.org/maven2/x.pom'. Received status code 429 from server: Too Many Requests").class, "transient:rate-limit");
+    assert.equal(classOf("curl: (22) The requested URL returned error: 522").class, "transient:registry");
+    assert.equal(classOf("go: reading https://proxy.golang.org/x/@v/list: 500 Internal Server Error").class, "transient:registry");
+    assert.deepEqual([classOf("npm ERR! 404 Not Found - GET https://registry.npmjs.org/left-pad-typo").class, classOf("npm ERR! 404 Not Found - GET https://registry.npmjs.org/x").signature], ["not-transient", "client-error"]);
+    assert.equal(classOf("npm error 401 Unauthorized - PUT https://npm.pkg.github.com/x - unauthenticated").class, "not-transient");
+  });
+
+  it("a renamed or deleted action, a missing ref, a lockfile out of date are genuine and named", () => {
+    const signatureOf = (line: string) => classifyJob(facts({ log: logOf(line, "##[error]Process completed with exit code 1.") }), TRANSIENT).signature;
+    assert.equal(signatureOf("Error: Unable to resolve action `helaili/jekyll-build@v2`, repository not found"), "not-found");
+    assert.equal(signatureOf("fatal: couldn't find remote ref refs/heads/feature"), "not-found");
+    assert.equal(signatureOf("npm ERR! `npm ci` can only install packages when your package.json and package-lock.json or npm-shrinkwrap.json are in sync."), "lockfile");
+    assert.equal(signatureOf("src/app.ts(63,9): error TS2322: Type 'Timer' is not assignable to type 'number'."), "compile");
+  });
+
+  it("a generic symptom decides only when no cause is there", () => {
+    const cause = logOf("error: RPC failed; HTTP 400 curl 22 The requested URL returned error: 400", "fatal: the remote end hung up unexpectedly", "##[error]Process completed with exit code 128.");
+    assert.equal(classifyJob(facts({ log: cause }), TRANSIENT).signature, "client-error");
+    const symptom = logOf("fatal: the remote end hung up unexpectedly", "##[error]Process completed with exit code 128.");
+    assert.equal(classifyJob(facts({ log: symptom }), TRANSIENT).class, "transient:network");
+  });
+});
+
+describe("classifyJob: flakiness learned from history", () => {
+  const history = (rerunsPassed: number, failures: number) => ({ rerunsPassed, failures });
+  const assertion = logOf("AssertionError: expected 1 to equal 2", "##[error]Process completed with exit code 1.");
+
+  it("a failure with no transient signature, even an assertion, is transient:flaky-history when it passed on rerun often enough", () => {
+    const verdict = classifyJob({ ...facts({ log: assertion }), history: history(3, 5) }, TRANSIENT);
+    assert.deepEqual(verdict, { class: "transient:flaky-history", evidence: "passed on rerun 3 of 5 times in 30 days" });
+    assert.equal(classifyJob({ ...facts({ log: assertion }), history: history(2, 5) }, TRANSIENT).class, "not-transient", "below RERUN_FLAKY_AFTER=3");
+  });
+
+  it("RERUN_FLAKY_AFTER=0 turns it off; a NO_RERUN veto still wins; a transient signature keeps its own class", () => {
+    assert.equal(classifyJob({ ...facts({ log: assertion }), history: history(9, 9) }, compilePolicy({ when: "transient", flakyAfter: 0 })).class, "not-transient");
+    const vetoed = classifyJob({ ...facts({ log: assertion }), history: history(9, 9) }, compilePolicy({ when: "transient", noRerunPatterns: ["AssertionError"] }));
+    assert.equal(vetoed.vetoed, "NO_RERUN_PATTERNS");
+    const network = classifyJob({ ...facts({ log: logOf("npm ERR! code ECONNRESET") }), history: history(9, 9) }, TRANSIENT);
+    assert.equal(network.class, "transient:network");
+  });
+
+  it("judgeAttempt explains it", () => {
+    const verdict = judgeAttempt([{ name: "e2e", verdict: { class: "transient:flaky-history", evidence: "passed on rerun 3 of 4 times in 30 days" } }], TRANSIENT);
+    assert.deepEqual(verdict, { rerun: true, explanation: 'job "e2e" is flaky ("passed on rerun 3 of 4 times in 30 days"): transient' });
   });
 });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { compileBranchPatterns } from "./branches.js";
 import type { DecisionConfig } from "./config.js";
-import { compilePolicy, MAX_FAILED_JOBS_LIMIT, PolicyError, type RawPolicy, type RerunPolicy } from "./policy/policy.js";
+import { compilePolicy, MAX_FAILED_JOBS_LIMIT, MAX_FLAKY_AFTER, PolicyError, type RawPolicy, type RerunPolicy } from "./policy/policy.js";
 import { clip, splitList } from "./text.js";
 
 /**
@@ -107,6 +107,11 @@ export const SETTINGS = {
     expect: "must be a list of step-name globs",
     schema: stringList.transform(policyField("noRerunSteps", (p) => ({ noRerunSteps: p.noRerunSteps, noRerunStepMatchers: p.noRerunStepMatchers }))),
     toConfig: (steps, current) => ({ policy: { ...current.policy, ...steps } }),
+  }),
+  rerun_flaky_after: setting({
+    expect: `must be a whole number from 0 (off) to ${MAX_FLAKY_AFTER}`,
+    schema: wholeNumber(0, MAX_FLAKY_AFTER),
+    toConfig: (flakyAfter, current) => ({ policy: { ...current.policy, flakyAfter } }),
   }),
   max_failed_jobs: setting({
     expect: `must be a whole number from 0 (no limit) to ${MAX_FAILED_JOBS_LIMIT}`,

@@ -53,6 +53,7 @@ export function policyFromEnv(env: Env): RerunPolicy {
       maxFailedJobs: wholeNumber("maxFailedJobs", env),
       logTailBytes: wholeNumber("logTailBytes", env),
       rerunUnknown: textFromEnv(env, unknown) === undefined ? undefined : booleanFromEnv(env, unknown),
+      flakyAfter: wholeNumber("flakyAfter", env),
     });
   } catch (error) {
     if (error instanceof PolicyError) throw new ConfigError(POLICY_VARIABLES[error.field], error.message);

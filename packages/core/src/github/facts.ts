@@ -1,6 +1,6 @@
 import { describe } from "./errors.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
-import { MAX_ANNOTATIONS } from "../domain/policy/classify.js";
+import { MAX_ANNOTATIONS } from "../domain/policy/lines.js";
 import type { Fetched } from "../domain/policy/facts.js";
 import type { FactsClient } from "../ports/github.js";
 import { stepsOf } from "../domain/policy/steps.js";

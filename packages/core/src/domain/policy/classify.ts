@@ -1,84 +1,65 @@
-import { clip } from "../text.js";
-import type { RerunPolicy } from "./policy.js";
-import type { Fetched, JobClass, JobFacts } from "./facts.js";
-import { failedStepOf } from "./steps.js";
 import type { LinePattern } from "../linear-pattern.js";
-import { TRANSIENT_CLASSES } from "./transient-classes.js";
+import { clip } from "../text.js";
+import type { Fetched, JobClass, JobFacts } from "./facts.js";
+import { linesOf, type Line } from "./lines.js";
+import type { RerunPolicy } from "./policy.js";
+import { SIGNATURES, type Signature } from "./signatures.js";
+import { failedStepOf } from "./steps.js";
 
 /** Evidence is cut to this many characters: it goes into answers, logs and the record. */
 export const MAX_EVIDENCE_CHARS = 200;
-/** Each line is cut to this many characters before any pattern runs on it (bounds the work). */
-export const MAX_LINE_CHARS = 1024;
-/** Annotations read per job (GitHub returns up to 50 per page; the runner adds a handful). */
-export const MAX_ANNOTATIONS = 50;
+/** How far back the decision history is read for a job's reruns (GitHub re-runs nothing older). */
+export const FLAKY_WINDOW_DAYS = 30;
 
-/** Each log line starts with the runner's timestamp: "2024-05-01T12:00:00.1234567Z ". */
-const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z /;
-/** The runner's log commands, shown as plain text in the evidence. */
-const LOG_COMMAND = /^##\[(?:error|warning|group|endgroup|notice|debug)\]/;
-
-const STEP_CLASSES = TRANSIENT_CLASSES.filter((c) => c.lookIn.includes("steps"));
-const TEXT_CLASSES = TRANSIENT_CLASSES.filter((c) => c.lookIn.includes("annotations") || c.lookIn.includes("log"));
+const STEP_SIGNATURES = SIGNATURES.filter((s) => s.lookIn === "steps");
+const ANYWHERE = SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere === true);
+const CAUSES = SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere !== true && s.strength === "cause");
+const CONSEQUENCES = SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere !== true && s.strength === "consequence");
 
 /** Evidence as the record keeps it: one line's worth, cut like every echoed text. */
 const evidence = (text: string): string => clip(text, MAX_EVIDENCE_CHARS);
 
-interface Line {
-  readonly text: string;
-  readonly from: "annotations" | "log";
+function matches(signature: Signature, text: string): boolean {
+  return signature.patterns.some((p) => p.test(text)) && !(signature.unless ?? []).some((p) => p.test(text));
 }
 
-/**
- * The lines the patterns run on: annotations first, then the log tail from its end (the error is
- * usually last), every line trimmed of its timestamp and cut to MAX_LINE_CHARS, the log to the
- * policy's tail size. Whatever the input, the work is bounded by these caps.
- */
-function linesOf(facts: JobFacts, policy: RerunPolicy): Line[] {
-  const lines: Line[] = [];
-  const add = (raw: string, from: Line["from"]) => {
-    const text = raw.replace(TIMESTAMP, "").replace(LOG_COMMAND, "").trim().slice(0, MAX_LINE_CHARS);
-    if (text.length > 0) lines.push({ text, from });
-  };
-  if (facts.annotations.state === "read") {
-    for (const message of facts.annotations.value.slice(0, MAX_ANNOTATIONS)) {
-      for (const line of message.slice(0, MAX_LINE_CHARS * 4).split("\n")) add(line, "annotations");
-    }
-  }
-  if (facts.log.state === "read") {
-    const log = facts.log.value;
-    const tail = log.length > policy.logTailBytes ? log.slice(log.length - policy.logTailBytes) : log;
-    const logLines = tail.split("\n");
-    // A cut tail starts mid-line: that first piece is not a line the tool printed.
-    if (tail.length < log.length) logLines.shift();
-    for (let i = logLines.length - 1; i >= 0; i--) add(logLines[i]!, "log");
-  }
-  return lines;
-}
-
-function firstMatch(lines: readonly Line[], patterns: readonly LinePattern[], from?: Line["from"]): Line | undefined {
+/** The first line, in the given order, that one of the families matches, and which family (the first in table order). */
+function firstSignature(lines: readonly Line[], families: readonly Signature[]): { line: Line; signature: Signature } | undefined {
   for (const line of lines) {
-    if (from !== undefined && line.from !== from) continue;
-    for (const pattern of patterns) if (pattern.test(line.text)) return line;
+    const signature = families.find((s) => matches(s, line.text));
+    if (signature !== undefined) return { line, signature };
   }
   return undefined;
+}
+
+function firstMatch(lines: readonly Line[], patterns: readonly LinePattern[]): Line | undefined {
+  if (patterns.length === 0) return undefined;
+  return lines.find((line) => patterns.some((p) => p.test(line.text)));
 }
 
 function unreadWhy(name: string, fact: Fetched<unknown>): string | null {
   return fact.state === "unknown" ? `${name} could not be read (${fact.why})` : null;
 }
 
+function fromSignature(signature: Signature, text: string): JobClass {
+  return signature.verdict === "transient"
+    ? { class: `transient:${signature.id}`, evidence: evidence(text) }
+    : { class: "not-transient", evidence: evidence(text), signature: signature.id };
+}
+
 /**
- * Classifies one failed job from its facts, under a policy. Pure and total: the same facts and
- * policy always give the same class, it never throws, and its work is bounded by the policy's
- * tail size, MAX_LINE_CHARS and the patterns' safety check.
- *
- * Order: NO_RERUN_PATTERNS win over everything; then NO_RERUN_STEPS on the failed step; a failure
- * in "Set up job"; the built-in classes; RERUN_PATTERNS. A job with a fact that could not be read
- * and no decisive match is `unknown`; otherwise `not-transient`.
+ * The class the facts show, before the job's history is asked (see classifyJob). The order: the
+ * user's vetoes; a failure in "Set up job"; a failure of the runner itself (anywhere); then the
+ * error that ended the failed step — the lines just before the runner's "Process completed with
+ * exit code N", nearest the end first, the step's `##[error]` lines before its others, then the
+ * error annotations — where the first line that a RERUN_PATTERN, a transient family or a genuine
+ * family matches decides (so a download retried and recovered earlier in the log cannot make a
+ * later assertion transient); then generic symptoms of a broken transfer; then RERUN_PATTERNS
+ * anywhere in the tail.
  */
-export function classifyJob(facts: JobFacts, policy: RerunPolicy): JobClass {
+function classifyFacts(facts: JobFacts, policy: RerunPolicy): JobClass {
   const lines = linesOf(facts, policy);
-  const veto = firstMatch(lines, policy.noRerunPatterns);
+  const veto = firstMatch(lines.all, policy.noRerunPatterns);
   if (veto !== undefined) return { class: "not-transient", evidence: evidence(veto.text), vetoed: "NO_RERUN_PATTERNS" };
 
   const failedStep = failedStepOf(facts.steps);
@@ -89,25 +70,57 @@ export function classifyJob(facts: JobFacts, policy: RerunPolicy): JobClass {
   const unread = [unreadWhy("annotations", facts.annotations), unreadWhy("log", facts.log)].filter((w): w is string => w !== null);
   // A NO_RERUN pattern could be in what was not read: then a transient signature is not decisive.
   const decisive = unread.length === 0 || policy.noRerunPatterns.length === 0;
+  const decided = (found: JobClass): JobClass | undefined => (found.class.startsWith("transient:") && !decisive ? undefined : found);
 
-  if (failedStep !== undefined) {
-    const stepClass = STEP_CLASSES.find((c) => c.patterns.some((p) => p.test(failedStep.name)));
-    if (stepClass !== undefined && decisive) {
-      return { class: `transient:${stepClass.id}`, evidence: evidence(`step "${failedStep.name}"`) };
+  if (failedStep !== undefined && decisive) {
+    const stepFamily = STEP_SIGNATURES.find((s) => matches(s, failedStep.name));
+    if (stepFamily !== undefined) return fromSignature(stepFamily, `step "${failedStep.name}"`);
+  }
+  const runner = firstSignature(lines.all, ANYWHERE);
+  if (runner !== undefined && decisive) return fromSignature(runner.signature, runner.line.text);
+
+  for (const line of lines.decisive) {
+    if (policy.rerunPatterns.some((p) => p.test(line.text))) {
+      const found = decided({ class: "transient:pattern", evidence: evidence(line.text) });
+      if (found !== undefined) return found;
+      break;
+    }
+    const signature = CAUSES.find((s) => matches(s, line.text));
+    if (signature !== undefined) {
+      const found = decided(fromSignature(signature, line.text));
+      if (found !== undefined) return found;
+      break;
     }
   }
-  for (const from of ["annotations", "log"] as const) {
-    for (const c of TEXT_CLASSES) {
-      if (!c.lookIn.includes(from)) continue;
-      const hit = firstMatch(lines, c.patterns, from);
-      if (hit !== undefined && decisive) return { class: `transient:${c.id}`, evidence: evidence(hit.text) };
-    }
-  }
-  const user = firstMatch(lines, policy.rerunPatterns);
+  const symptom = firstSignature(lines.decisive, CONSEQUENCES);
+  if (symptom !== undefined && decisive) return fromSignature(symptom.signature, symptom.line.text);
+  const user = firstMatch(lines.all, policy.rerunPatterns);
   if (user !== undefined && decisive) return { class: "transient:pattern", evidence: evidence(user.text) };
 
   if (unread.length > 0) return { class: "unknown", evidence: evidence(unread.join("; ")) };
   const where = failedStep !== undefined ? `failed in step "${failedStep.name}"` : "failed";
   const looked = facts.annotations.state === "read" || facts.log.state === "read";
   return { class: "not-transient", evidence: evidence(looked ? `${where}, no transient signature in its annotations or log` : where) };
+}
+
+/**
+ * Classifies one failed job from its facts, under a policy. Pure and total: the same facts and
+ * policy always give the same class, it never throws, and its work is bounded by the policy's
+ * tail size, MAX_LINE_CHARS and the patterns' safety check.
+ *
+ * A job with no transient signature — a genuine-looking failure too, since flaky tests fail
+ * exactly that way — counts as `transient:flaky-history` when its history says it failed and
+ * then passed on the next attempt of the same run at least RERUN_FLAKY_AFTER times in the last
+ * FLAKY_WINDOW_DAYS days; only the user's NO_RERUN_PATTERNS / NO_RERUN_STEPS veto that.
+ */
+export function classifyJob(facts: JobFacts, policy: RerunPolicy): JobClass {
+  const found = classifyFacts(facts, policy);
+  const history = facts.history;
+  if (found.class.startsWith("transient:") || found.vetoed !== undefined || history === undefined) return found;
+  if (policy.flakyAfter === 0 || history.rerunsPassed < policy.flakyAfter) return found;
+  const times = (n: number): string => (n === 1 ? "1 time" : `${n} times`);
+  return {
+    class: "transient:flaky-history",
+    evidence: evidence(`passed on rerun ${history.rerunsPassed} of ${times(history.failures)} in ${FLAKY_WINDOW_DAYS} days`),
+  };
 }

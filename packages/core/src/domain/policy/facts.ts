@@ -33,6 +33,19 @@ export interface JobFacts {
   readonly annotations: Fetched<readonly string[]>;
   /** The last LOG_TAIL_BYTES of the job's log. */
   readonly log: Fetched<string>;
+  /**
+   * The same job's (repository, workflow, job name) record in the decision history of the last
+   * 30 days: attempts in which it failed, and of those, how often it passed on the run's next
+   * attempt. Absent when the policy does not ask (RERUN_FLAKY_AFTER=0, or not RERUN_WHEN=transient)
+   * or the history could not be read.
+   */
+  readonly history?: JobHistory | undefined;
+}
+
+/** A job's failures and reruns that passed, from the decision history. */
+export interface JobHistory {
+  readonly failures: number;
+  readonly rerunsPassed: number;
 }
 
 /** A class: `transient:<id>` (a built-in class or `transient:pattern`), `not-transient` or `unknown`. */
@@ -40,8 +53,10 @@ export type JobClassName = `transient:${string}` | "not-transient" | "unknown";
 
 export interface JobClass {
   readonly class: JobClassName;
-  /** The step, the matching line or what could not be read: at most 200 characters. */
+  /** The line that decided, the step, the history, or what could not be read: at most 200 characters. */
   readonly evidence: string;
+  /** For `not-transient`: the genuine family the deciding line belongs to (signatures.ts), when one did. */
+  readonly signature?: string;
   /**
    * Set when NO_RERUN_PATTERNS or NO_RERUN_STEPS decided: such a job is not re-run under either
    * RERUN_WHEN (under `failure` a job that merely shows no transient signature still counts).

@@ -23,6 +23,11 @@ export interface RerunPolicy {
   readonly logTailBytes: number;
   /** Whether a job whose facts could not be read counts as transient at decision time. */
   readonly rerunUnknown: boolean;
+  /**
+   * Under `transient`: a job with no transient signature that passed on rerun at least this many
+   * times in 30 days counts as `transient:flaky-history`. 0 turns it off.
+   */
+  readonly flakyAfter: number;
 }
 
 /** The policy's fields before validation, from any source (environment, a repository file). */
@@ -34,6 +39,7 @@ export interface RawPolicy {
   readonly maxFailedJobs?: number | undefined;
   readonly logTailBytes?: number | undefined;
   readonly rerunUnknown?: boolean | undefined;
+  readonly flakyAfter?: number | undefined;
 }
 
 export type PolicyField = keyof RawPolicy;
@@ -53,10 +59,13 @@ export const POLICY_DEFAULTS = {
   maxFailedJobs: 0,
   logTailBytes: 65_536,
   rerunUnknown: true,
+  flakyAfter: 3,
 } as const;
 
 /** GitHub matrices have at most 256 jobs; a limit above that means none. */
 export const MAX_FAILED_JOBS_LIMIT = 256;
+/** RERUN_FLAKY_AFTER's largest value: more reruns than a run can have in 30 days is no threshold. */
+export const MAX_FLAKY_AFTER = 1000;
 /** The log tail is read within the delivery's deadline and kept in memory: 1 MiB at most. */
 export const MAX_LOG_TAIL_BYTES = 1_048_576;
 
@@ -102,6 +111,7 @@ export function compilePolicy(raw: RawPolicy = {}): RerunPolicy {
     maxFailedJobs: wholeNumber("maxFailedJobs", raw.maxFailedJobs, POLICY_DEFAULTS.maxFailedJobs, 0, MAX_FAILED_JOBS_LIMIT),
     logTailBytes: wholeNumber("logTailBytes", raw.logTailBytes, POLICY_DEFAULTS.logTailBytes, 1024, MAX_LOG_TAIL_BYTES),
     rerunUnknown: raw.rerunUnknown ?? POLICY_DEFAULTS.rerunUnknown,
+    flakyAfter: wholeNumber("flakyAfter", raw.flakyAfter, POLICY_DEFAULTS.flakyAfter, 0, MAX_FLAKY_AFTER),
   };
 }
 
@@ -125,6 +135,11 @@ export function needsRemoteFacts(policy: RerunPolicy): boolean {
   return policy.when === "transient" || policy.noRerunPatterns.length > 0;
 }
 
+/** Whether the decision history is read for failed jobs: RERUN_FLAKY_AFTER under `transient`. */
+export function needsHistory(policy: RerunPolicy): boolean {
+  return policy.when === "transient" && policy.flakyAfter > 0;
+}
+
 /** The environment variable that sets each field on the server (messages name it). */
 export const POLICY_VARIABLES: Readonly<Record<PolicyField, string>> = {
   when: "RERUN_WHEN",
@@ -134,4 +149,5 @@ export const POLICY_VARIABLES: Readonly<Record<PolicyField, string>> = {
   maxFailedJobs: "MAX_FAILED_JOBS",
   logTailBytes: "LOG_TAIL_BYTES",
   rerunUnknown: "RERUN_UNKNOWN",
+  flakyAfter: "RERUN_FLAKY_AFTER",
 };

@@ -20,14 +20,31 @@ export const MAX_JOBS_EXPLAINED = 5;
 /** An explanation is cut to this many characters (it goes into every answer of the attempt). */
 export const MAX_EXPLANATION_CHARS = 900;
 
+/** How a transient class reads in an explanation. */
 const PHRASES: Readonly<Record<string, string>> = {
   "runner-lost": "lost its runner",
   "not-picked-up": "was never picked up by a runner",
   "setup-job": "failed while its runner set up the job",
   network: "hit a network failure",
-  registry: "got a registry error",
+  registry: "got a server error from a registry or service",
+  "rate-limit": "hit a rate limit",
+  truncated: "got a truncated download",
   "disk-full": "ran out of disk space",
   pattern: "matched RERUN_PATTERNS",
+  "flaky-history": "is flaky",
+};
+
+/** How a genuine family (signatures.ts) reads in an explanation. */
+const GENUINE_PHRASES: Readonly<Record<string, string>> = {
+  "loopback-refused": "could not reach its own service",
+  "git-protocol": "used the git:// protocol GitHub turned off",
+  "client-error": "was refused a request",
+  "not-found": "asked for something that does not exist",
+  lockfile: "has a lockfile out of date",
+  workflow: "has an invalid workflow",
+  compile: "does not compile",
+  tests: "failed a test",
+  lint: "failed a lint check",
 };
 
 function quote(text: string): string {
@@ -42,7 +59,10 @@ export function describeJob(job: FailedJob): string {
   if (v.vetoed === "NO_RERUN_PATTERNS") return `${name} matched NO_RERUN_PATTERNS (${quote(v.evidence)}): not transient`;
   if (v.vetoed === "NO_RERUN_STEPS") return `${name} failed in ${v.evidence} (NO_RERUN_STEPS): not transient`;
   if (v.class === "unknown") return `${name}: unknown (${v.evidence})`;
-  if (v.class === "not-transient") return `${name} ${v.evidence}: not transient`;
+  if (v.class === "not-transient") {
+    const phrase = v.signature === undefined ? undefined : GENUINE_PHRASES[v.signature];
+    return phrase === undefined ? `${name} ${v.evidence}: not transient` : `${name} ${phrase} (${quote(v.evidence)}): not transient`;
+  }
   const id = v.class.slice("transient:".length);
   return `${name} ${PHRASES[id] ?? `is ${v.class}`} (${v.class === "transient:setup-job" ? v.evidence : quote(v.evidence)}): transient`;
 }
