@@ -86,7 +86,7 @@ describe("rerun policy: the engine over HTTP against the stand-in GitHub", () =>
     const history = await store.listHistory(0, 100);
     const jobOf = (runId: number) => history.find((e) => e.runId === runId)?.jobs[0];
     assert.deepEqual(jobOf(transient.runId), { name: "install", conclusion: "failure", evidence: "npm ERR! network read ECONNRESET" });
-    assert.deepEqual(jobOf(genuine.runId), { name: "unit", conclusion: "failure", evidence: 'failed in step "Run tests", no transient signature in its annotations or log' });
+    assert.deepEqual(jobOf(genuine.runId), { name: "unit", conclusion: "failure", evidence: "AssertionError: expected 1 to equal 2" });
   });
 
   it("RERUN_WHEN=failure with no patterns: re-runs as before and makes no annotation, log or listing request", async () => {
@@ -140,10 +140,11 @@ describe("rerun policy: the engine over HTTP against the stand-in GitHub", () =>
     const answer = await r.handle(job(runId, jobId, "completed", "failure", TESTS_FAILED, "build (ubuntu)"));
     assert.equal(answer.status, 200, answer.body.reason);
     assert.equal(answer.body.action, "none");
-    assert.match(answer.body.reason, /job "build \(ubuntu\)" failed in step "Run tests", no transient signature in its annotations or log: not transient \(RERUN_WHEN=transient\): not re-run$/);
+    // The decisive line is the evidence, with the family it belongs to.
+    assert.match(answer.body.reason, /job "build \(ubuntu\)" failed a test \("AssertionError: expected 200, got 500"\): not transient \(RERUN_WHEN=transient\): not re-run$/);
     const later = await r.handle(runCompleted(runId));
     assert.equal(later.status, 200);
-    assert.match(later.body.reason, /failed in step "Run tests".*not re-run$/);
+    assert.match(later.body.reason, /failed a test.*not re-run$/);
     assert.equal(gh.rerunCalls(runId), 0);
     assert.equal(gh.factCalls().length, 2, "a job with a definite class is not read again");
   });
@@ -182,7 +183,8 @@ describe("rerun policy: the engine over HTTP against the stand-in GitHub", () =>
     assert.match(stored?.verdict?.evidence ?? "", /log could not be read \(GitHub answered 404/);
     const last = await r.handle(job(runId, other, "completed", "success"));
     assert.equal(last.status, 201, last.body.reason);
-    assert.match(last.body.reason, /hit a network failure \("npm ERR! code ECONNRESET"\): transient/);
+    // The line nearest the step's end decides.
+    assert.match(last.body.reason, /hit a network failure \("npm ERR! network aborted"\): transient/);
     assert.equal(gh.rerunCalls(runId), 1);
   });
 
@@ -320,7 +322,7 @@ describe("rerun policy: the engine over HTTP against the stand-in GitHub", () =>
     };
     const answer = await r.handleEvent(event);
     assert.equal(answer.status, 200, answer.body.reason);
-    assert.match(answer.body.reason, /job "test" failed in step "Run tests"/);
+    assert.match(answer.body.reason, /job "test" failed a test \("AssertionError: nope"\): not transient/);
     assert.equal(gh.rerunCalls(runId), 0);
   });
 

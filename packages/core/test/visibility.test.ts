@@ -222,7 +222,7 @@ describe("engine with visibility", () => {
       const failed = signedDelivery(SECRET, "workflow_job", workflowJobPayload({ ...run, jobId, jobName: "build (ubuntu)", action: "completed", conclusion: "failure", steps }));
       const answer = await send(failed);
       assert.equal(answer.status, 200, answer.body.reason);
-      assert.match(answer.body.reason, /job "build \(ubuntu\)" failed in step "Run tests".*not transient \(RERUN_WHEN=transient\): not re-run$/);
+      assert.match(answer.body.reason, /job "build \(ubuntu\)" failed a test \("AssertionError: expected 200, got 500"\): not transient \(RERUN_WHEN=transient\): not re-run$/);
       // A redelivery and the run's completion say so again: still one give-up.
       assert.equal((await send(failed)).status, 200);
       assert.equal((await send(signedDelivery(SECRET, "workflow_run", workflowRunPayload({ ...run, action: "completed", conclusion: "failure" })))).status, 200);
