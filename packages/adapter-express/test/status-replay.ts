@@ -1,7 +1,7 @@
 // Recorded runs replayed as signed deliveries (payloads from @octokit/webhooks-examples), for
 // the status page's tests: flaky jobs, a give-up at the attempt limit, a refused and a pending rerun.
 import { signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
-import { deliver } from "./support.js";
+import { deliver, type Answer } from "./support.js";
 
 const BASE = { owner: "octo-org", repo: "octo-repo", branch: "master", workflow: "CI" } as const;
 
@@ -11,17 +11,17 @@ interface JobOutcome {
   readonly conclusion: "success" | "failure";
 }
 
-/** One attempt: every job queued, then completed, then the run completed. Returns the answers' statuses. */
-export async function replayAttempt(url: string, secret: string, runId: number, attempt: number, jobs: readonly JobOutcome[], workflow: string = BASE.workflow): Promise<number[]> {
+/** One attempt: every job queued, then completed, then the run completed. Returns the answers, in order. */
+export async function replayAttempt(url: string, secret: string, runId: number, attempt: number, jobs: readonly JobOutcome[], workflow: string = BASE.workflow): Promise<Answer[]> {
   const shape = { ...BASE, workflow, runId, attempt };
-  const statuses: number[] = [];
-  for (const j of jobs) statuses.push((await deliver(url, signedDelivery(secret, "workflow_job", workflowJobPayload({ ...shape, jobId: j.id, jobName: j.name, action: "queued" })))).status);
+  const answers: Answer[] = [];
+  for (const j of jobs) answers.push(await deliver(url, signedDelivery(secret, "workflow_job", workflowJobPayload({ ...shape, jobId: j.id, jobName: j.name, action: "queued" }))));
   for (const j of jobs) {
-    statuses.push((await deliver(url, signedDelivery(secret, "workflow_job", workflowJobPayload({ ...shape, jobId: j.id, jobName: j.name, action: "completed", conclusion: j.conclusion })))).status);
+    answers.push(await deliver(url, signedDelivery(secret, "workflow_job", workflowJobPayload({ ...shape, jobId: j.id, jobName: j.name, action: "completed", conclusion: j.conclusion }))));
   }
   const failed = jobs.some((j) => j.conclusion === "failure");
-  statuses.push((await deliver(url, signedDelivery(secret, "workflow_run", workflowRunPayload({ ...shape, action: "completed", conclusion: failed ? "failure" : "success" })))).status);
-  return statuses;
+  answers.push(await deliver(url, signedDelivery(secret, "workflow_run", workflowRunPayload({ ...shape, action: "completed", conclusion: failed ? "failure" : "success" }))));
+  return answers;
 }
 
 /**

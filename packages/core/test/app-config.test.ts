@@ -106,6 +106,17 @@ describe("one schema for the environment and the repository file", () => {
     assert.throws(() => settingFromEnv({ RERUN_CONCLUSIONS: "failure,flaky" }, "conclusions"), /RERUN_CONCLUSIONS.*flaky/);
   });
 
+  it("rerun_flaky_after: RERUN_FLAKY_AFTER on the server, the same key in a repository's file, overlaid key by key", () => {
+    assert.equal(configFromEnv({ GITHUB_SIGN_KEY: "s", DRY_RUN: "true" }).policy.flakyAfter, 3, "default 3");
+    assert.equal(configFromEnv({ GITHUB_SIGN_KEY: "s", DRY_RUN: "true", RERUN_FLAKY_AFTER: "0" }).policy.flakyAfter, 0);
+    const file = parseRepoFile("rerun_when: transient\nrerun_flaky_after: 5\n");
+    assert.ok(file.ok);
+    assert.equal(file.ok && file.settings.rerun_flaky_after, 5);
+    const bad = parseRepoFile("rerun_flaky_after: lots\n");
+    assert.ok(!bad.ok && /^rerun_flaky_after: must be a whole number from 0 \(off\) to 1000/.test(bad.problem), JSON.stringify(bad));
+    assert.throws(() => configFromEnv({ GITHUB_SIGN_KEY: "s", DRY_RUN: "true", RERUN_FLAKY_AFTER: "1001" }), (e: unknown) => e instanceof ConfigError && e.variable === "RERUN_FLAKY_AFTER");
+  });
+
   it("the file: unknown keys, wrong types, bad YAML, too many aliases and too many bytes are problems, never throws", () => {
     assert.match(String((parseRepoFile("run_atempts: 3\n") as { problem: string }).problem), /^run_atempts: is not a setting/);
     assert.match(String((parseRepoFile("enabled: maybe\n") as { problem: string }).problem), /^enabled: must be true or false/);

@@ -1,6 +1,9 @@
 import type { HistoryEntry } from "./history.js";
 import { recordKey } from "./record.js";
 
+/** How a run with no workflow name is listed (and looked up). */
+export const UNNAMED_WORKFLOW = "(unnamed)";
+
 /** One workflow job's record over a period, as the status page's flaky-job table shows it. */
 export interface FlakyJob {
   /** `owner/name` */
@@ -47,7 +50,7 @@ export function flakyJobs(entries: readonly HistoryEntry[], since: number): Flak
     const runKey = recordKey(entry.repo.id, entry.runId);
     let run = runs.get(runKey);
     if (run === undefined) {
-      run = { repo: `${entry.repo.owner}/${entry.repo.name}`, workflow: entry.workflow ?? "(unnamed)", attempts: new Map() };
+      run = { repo: `${entry.repo.owner}/${entry.repo.name}`, workflow: entry.workflow ?? UNNAMED_WORKFLOW, attempts: new Map() };
       runs.set(runKey, run);
     }
     if (entry.workflow !== null) run.workflow = entry.workflow;

@@ -2,7 +2,8 @@ import type { Config } from "../domain/config.js";
 import { allJobsCompleted, isFailedConclusion, isFailedJob } from "../domain/jobs.js";
 import { storedSteps } from "../domain/policy/steps.js";
 import type { FactsClient, ListedJob } from "../ports/github.js";
-import { classifies, needsRemoteFacts } from "../domain/policy/policy.js";
+import { classifies, needsHistory, needsRemoteFacts } from "../domain/policy/policy.js";
+import type { JobHistories } from "./job-history.js";
 import type { EventFacts, Fetched, JobFacts } from "../domain/policy/facts.js";
 import { withTimeout } from "./timing.js";
 import type { RunEvent, RunRecord } from "../domain/types.js";
@@ -16,6 +17,8 @@ export interface EnrichContext {
   readonly clock: () => number;
   /** The run's current record (the enricher only reads it to see what is already known). */
   readonly readRecord: (event: RunEvent, deadline: number) => Promise<RunRecord | undefined>;
+  /** The failed jobs' records in the decision history (RERUN_FLAKY_AFTER). */
+  readonly histories: JobHistories;
 }
 
 type Wanted = Omit<JobFacts, "annotations" | "log">;
@@ -109,6 +112,14 @@ export function createEnricher(
     for (let i = 0; i < list.length; i += PARALLEL_JOBS) {
       const batch = await Promise.all(list.slice(i, i + PARALLEL_JOBS).map((job, j) => read(job, i + j)));
       for (const f of batch) jobs[String(f.id)] = f;
+    }
+    if (needsHistory(policy)) {
+      // What the history says of each failed job; one that cannot be read in time is left without (never a guess).
+      const workflow = event.workflowName ?? prior?.workflowName ?? null;
+      for (const [id, job] of Object.entries(jobs)) {
+        const history = await withTimeout(context.histories.of(event.repo, workflow, job.name), remaining(), late).catch(() => undefined);
+        if (history !== undefined) jobs[id] = { ...job, history };
+      }
     }
     const gathered: EventFacts = listingUnknown === undefined ? { jobs } : { jobs, listingUnknown };
     return { ...event, facts: gathered };

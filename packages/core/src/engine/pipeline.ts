@@ -11,6 +11,7 @@ import type { Store } from "../ports/store.js";
 import type { WebhookResponse } from "../webhook/answer.js";
 import { echoedHeader, readDelivery, type WebhookRequest } from "../webhook/delivery.js";
 import { createEnricher } from "./enrich.js";
+import { createJobHistories } from "./job-history.js";
 import { executeRerun } from "./execute.js";
 import { createRepoConfigs } from "./repo-configs.js";
 import { createEventScope } from "./scope.js";
@@ -64,9 +65,11 @@ function runLabel(event: RunEvent): string {
 export function createEngine(parts: EngineParts): Rerunner {
   const { config, store, access, logger, observe, clock, maxConflicts, dryRun } = parts;
   const scopeOf = createEventScope(config, access, createRepoConfigs(config, clock));
-  const visibility = createVisibility({ config, store, clock, observe, logger, notifier: parts.notifier, background: parts.background });
+  const histories = createJobHistories(store, clock);
+  const visibility = createVisibility({ config, store, clock, observe, logger, notifier: parts.notifier, background: parts.background, recorded: histories.recorded });
   const enrich = createEnricher({
     clock,
+    histories,
     readRecord: async (event, until) => (await storeCall(store.get(recordKey(event.repo.id, event.runId)), until))?.record,
   });
 
