@@ -1,4 +1,5 @@
-import { classifyJob, compilePolicy, configFromEnv, createRerunner, MemoryStore, type JobFacts, type RerunPolicy } from "@job-rerunner/core";
+import { classifyJob, compilePolicy, configFromEnv, createRerunner, MemoryStore, type JobClass, type JobFacts } from "@job-rerunner/core";
+import { previousClassifyJob } from "./previous-classifier.js";
 import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload } from "@job-rerunner/testing";
 import { fmt, median, opsPerSecond } from "./measure.js";
 
@@ -31,36 +32,54 @@ export interface ClassifyFigures {
 
 export function benchClassify(ms: number, rounds = 5): ClassifyFigures[] {
   const log = logTail(65_536);
-  const facts: JobFacts = {
+  const facts = (value: string): JobFacts => ({
     id: 1,
     name: "test",
     status: "completed",
     conclusion: "failure",
     steps: [{ name: "Run tests", conclusion: "failure" }],
     annotations: { state: "read", value: ["Process completed with exit code 1."] },
-    log: { state: "read", value: log },
-  };
+    log: { state: "read", value },
+  });
+  // As the runner writes a failed step: its output, then "Process completed" (the decisive search reads its last lines).
+  const ended = facts(`${log}\n2024-05-01T12:01:00.1234567Z ##[error]Process completed with exit code 1.\n`);
+  // No step end found (a cut or foreign log): the whole tail is searched from its end.
+  const open = facts(log);
+  const builtIn = compilePolicy({ when: "transient" });
   const withUser = compilePolicy({ when: "transient", rerunPatterns: USER_RERUN, noRerunPatterns: USER_VETO });
-  const cases: [string, RerunPolicy][] = [
-    ["built-in table", compilePolicy({ when: "transient" })],
-    ["built-in table + 20 user patterns", withUser],
+  const cases: [string, JobFacts, (f: JobFacts) => JobClass][] = [
+    ["previous classifier (a8fd955), table", open, (f) => previousClassifyJob(f, builtIn)],
+    ["built-in table, no step end", open, (f) => classifyJob(f, builtIn)],
+    ["built-in table, step ended", ended, (f) => classifyJob(f, builtIn)],
+    ["built-in table + 20 user patterns", open, (f) => classifyJob(f, withUser)],
     // The same patterns run by JavaScript's backtracking RegExp, as before RE2: the price of linear time.
-    ["  same, user patterns as JS RegExp", { ...withUser, rerunPatterns: USER_RERUN.map(jsRegExp), noRerunPatterns: USER_VETO.map(jsRegExp) }],
+    ["  same, user patterns as JS RegExp", open, (f) => classifyJob(f, { ...withUser, rerunPatterns: USER_RERUN.map(jsRegExp), noRerunPatterns: USER_VETO.map(jsRegExp) })],
   ];
-  return cases.map(([label, policy]) => {
-    if (classifyJob(facts, policy).class !== "not-transient") throw new Error("the bench log must match nothing");
+  return cases.map(([label, f, classify]) => {
+    if (classify(f).class !== "not-transient") throw new Error("the bench log must match nothing");
     const samples: number[] = [];
-    for (let r = 0; r < rounds; r++) samples.push(opsPerSecond(() => (classifyJob(facts, policy).class.length > 0 ? 1 : 0), ms / rounds));
+    for (let r = 0; r < rounds; r++) samples.push(opsPerSecond(() => (classify(f).class.length > 0 ? 1 : 0), ms / rounds));
     const perSecond = median(samples);
     return { label, perSecond, mbPerSecond: (perSecond * log.length) / 1e6 };
   });
 }
 
 export function printClassify(figures: readonly ClassifyFigures[]): string[] {
+  const by = (label: string) => figures.find((f) => f.label.startsWith(label));
+  const previous = by("previous classifier");
+  const open = by("built-in table, no step end");
+  const ended = by("built-in table, step ended");
+  const user = by("built-in table + 20 user patterns");
+  const js = by("  same, user patterns as JS RegExp");
   return [
-    "classifyJob on a 64 KiB log tail of a genuine failure (every line tried by every pattern)",
-    ...figures.map((f) => `  ${f.label.padEnd(36)} ${fmt(f.perSecond).padStart(8)} jobs/s  ${fmt(f.mbPerSecond, 1).padStart(7)} MB/s  ${fmt(1e6 / f.perSecond).padStart(6)} µs/job`),
-    ...(figures.length === 3 ? [`  user patterns by RE2 / by JS RegExp: time per job x${fmt(figures[2]!.perSecond / figures[1]!.perSecond, 2)}`] : []),
+    "classifyJob on a 64 KiB log tail of a genuine failure (no signature anywhere: the most work)",
+    ...figures.map((f) => `  ${f.label.padEnd(40)} ${fmt(f.perSecond).padStart(8)} jobs/s  ${fmt(f.mbPerSecond, 1).padStart(7)} MB/s  ${fmt(1e6 / f.perSecond).padStart(6)} µs/job`),
+    ...(previous && open && ended
+      ? [
+          `  time per job, now / previous classifier: x${fmt(previous.perSecond / open.perSecond, 2)} with no step end, x${fmt(previous.perSecond / ended.perSecond, 2)} with the step ended`,
+        ]
+      : []),
+    ...(user && js ? [`  user patterns by RE2 / by JS RegExp: time per job x${fmt(js.perSecond / user.perSecond, 2)}`] : []),
   ];
 }
 

@@ -11,10 +11,26 @@ export const MAX_EVIDENCE_CHARS = 200;
 /** How far back the decision history is read for a job's reruns (GitHub re-runs nothing older). */
 export const FLAKY_WINDOW_DAYS = 30;
 
+/** Families to look for in lines, with one pattern that any of their patterns matching implies. */
+interface FamilySet {
+  readonly families: readonly Signature[];
+  /** All the families' patterns as one alternation per case mode: most lines match none, and one test rules a line out. */
+  readonly any: readonly RegExp[];
+}
+
+function familySet(families: readonly Signature[]): FamilySet {
+  const patterns = families.flatMap((s) => s.patterns);
+  const union = (ignoreCase: boolean): RegExp[] => {
+    const sources = patterns.filter((p) => p.flags.includes("i") === ignoreCase).map((p) => `(?:${p.source})`);
+    return sources.length === 0 ? [] : [new RegExp(sources.join("|"), ignoreCase ? "i" : "")];
+  };
+  return { families, any: [...union(false), ...union(true)] };
+}
+
 const STEP_SIGNATURES = SIGNATURES.filter((s) => s.lookIn === "steps");
-const ANYWHERE = SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere === true);
-const CAUSES = SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere !== true && s.strength === "cause");
-const CONSEQUENCES = SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere !== true && s.strength === "consequence");
+const ANYWHERE = familySet(SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere === true));
+const CAUSES = familySet(SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere !== true && s.strength === "cause"));
+const CONSEQUENCES = familySet(SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere !== true && s.strength === "consequence"));
 
 /** Evidence as the record keeps it: one line's worth, cut like every echoed text. */
 const evidence = (text: string): string => clip(text, MAX_EVIDENCE_CHARS);
@@ -23,10 +39,16 @@ function matches(signature: Signature, text: string): boolean {
   return signature.patterns.some((p) => p.test(text)) && !(signature.unless ?? []).some((p) => p.test(text));
 }
 
-/** The first line, in the given order, that one of the families matches, and which family (the first in table order). */
-function firstSignature(lines: readonly Line[], families: readonly Signature[]): { line: Line; signature: Signature } | undefined {
+/** The family (the first in table order) that matches a line, if any. */
+function signatureOf(set: FamilySet, text: string): Signature | undefined {
+  if (!set.any.some((p) => p.test(text))) return undefined;
+  return set.families.find((s) => matches(s, text));
+}
+
+/** The first line, in the given order, that one of the families matches, and which family. */
+function firstSignature(lines: readonly Line[], set: FamilySet): { line: Line; signature: Signature } | undefined {
   for (const line of lines) {
-    const signature = families.find((s) => matches(s, line.text));
+    const signature = signatureOf(set, line.text);
     if (signature !== undefined) return { line, signature };
   }
   return undefined;
@@ -85,7 +107,7 @@ function classifyFacts(facts: JobFacts, policy: RerunPolicy): JobClass {
       if (found !== undefined) return found;
       break;
     }
-    const signature = CAUSES.find((s) => matches(s, line.text));
+    const signature = signatureOf(CAUSES, line.text);
     if (signature !== undefined) {
       const found = decided(fromSignature(signature, line.text));
       if (found !== undefined) return found;
@@ -94,7 +116,8 @@ function classifyFacts(facts: JobFacts, policy: RerunPolicy): JobClass {
   }
   const symptom = firstSignature(lines.decisive, CONSEQUENCES);
   if (symptom !== undefined && decisive) return fromSignature(symptom.signature, symptom.line.text);
-  const user = firstMatch(lines.all, policy.rerunPatterns);
+  // Anywhere else in the tail (the decisive lines were tried above).
+  const user = firstMatch(lines.outside, policy.rerunPatterns);
   if (user !== undefined && decisive) return { class: "transient:pattern", evidence: evidence(user.text) };
 
   if (unread.length > 0) return { class: "unknown", evidence: evidence(unread.join("; ")) };

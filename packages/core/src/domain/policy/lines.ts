@@ -32,9 +32,11 @@ export interface LinesOfJob {
    * The lines that ended the failed step, most decisive first: the step's `##[error]` lines from
    * the last, then its other lines from the last, within DECISIVE_WINDOW lines before the runner's
    * "Process completed with exit code N"; then the annotations from the last. When the log has no
-   * such line (cut, or not a runner's log), its tail from the end stands in.
+   * such line (cut, or not a runner's log), its last DECISIVE_WINDOW lines stand in.
    */
   readonly decisive: readonly Line[];
+  /** The log lines `decisive` leaves out (before the step's window, after its end), from the end. */
+  readonly outside: readonly Line[];
 }
 
 function clean(raw: string): { text: string; command: string | null } {
@@ -77,12 +79,16 @@ export function linesOf(facts: JobFacts, policy: RerunPolicy): LinesOfJob {
   const fromEnd = [...log].reverse();
   const end = ends.at(-1);
   let decisive: Line[];
+  let outside: Line[];
   if (end === undefined) {
-    decisive = fromEnd;
+    // No step end (a cut log, or not a runner's): its last lines stand in for the step's.
+    decisive = fromEnd.slice(0, DECISIVE_WINDOW);
+    outside = fromEnd.slice(DECISIVE_WINDOW);
   } else {
     const start = Math.max(end - DECISIVE_WINDOW, ...starts.filter((s) => s < end), 0);
     const step = log.slice(start, end).reverse();
     decisive = [...step.filter((l) => l.error), ...step.filter((l) => !l.error)];
+    outside = [...log.slice(end).reverse(), ...log.slice(0, start).reverse()];
   }
-  return { all: [...annotations, ...fromEnd], decisive: [...decisive, ...[...annotations].reverse()] };
+  return { all: [...annotations, ...fromEnd], decisive: [...decisive, ...[...annotations].reverse()], outside };
 }
