@@ -34,7 +34,8 @@ Configured by environment variables (the README's configuration table has each w
   RUN_ATTEMPTS                total attempts per run, the first included (default 4, at most 51)
   NO_RETRY_LIST, RERUN_CONCLUSIONS, RERUN_WORKFLOWS
   RERUN_WHEN                  failure (default) or transient: only lost runners, network blips...
-  RERUN_PATTERNS, NO_RERUN_PATTERNS, NO_RERUN_STEPS, MAX_FAILED_JOBS, LOG_TAIL_BYTES, RERUN_UNKNOWN
+  RERUN_PATTERNS, NO_RERUN_PATTERNS, NO_RERUN_STEPS, MAX_FAILED_JOBS, LOG_TAIL_BYTES, RERUN_UNKNOWN,
+  RERUN_FLAKY_AFTER           a job that passed on rerun this often in 30 days is flaky (default 3, 0 off)
  Never losing a rerun
   SWEEP_REPOS, SWEEP_INTERVAL_S, SWEEP_LOOKBACK_H, SWEEP_HORIZON_H, PENDING_INTERVAL_S
  Seeing what it does
