@@ -570,3 +570,80 @@ describe("classifyJob: flakiness learned from history", () => {
     assert.deepEqual(verdict, { rerun: true, explanation: 'job "e2e" is flaky ("passed on rerun 3 of 4 times in 30 days"): transient' });
   });
 });
+
+describe("classifyJob: what a careful engineer would not mistake (review cases)", () => {
+  const classOf = (log: string, over: Parameters<typeof facts>[0] = {}, policy: RerunPolicy = TRANSIENT) => classifyJob(facts({ ...over, log }), policy);
+  const end = "##[error]Process completed with exit code 1.";
+
+  it("a deleted or renamed action in Set up job is genuine, not the runner's", () => {
+    const verdict = classOf(logOf("Error: Unable to resolve action `helaili/jekyll-build@v2`, repository not found"), { steps: [{ name: "Set up job", conclusion: "failure" }] });
+    assert.deepEqual([verdict.class, verdict.signature], ["not-transient", "not-found"]);
+    // With nothing in its log, a Set up job failure is still the runner's.
+    assert.equal(classOf(logOf("Download action repository 'actions/checkout@v4'"), { steps: [{ name: "Set up job", conclusion: "failure" }] }).class, "transient:setup-job");
+  });
+
+  it("a parser's or shell's 'unexpected end of file' is not a truncated download", () => {
+    assert.equal(classOf(logOf("SyntaxError: unexpected EOF while parsing", end)).class, "not-transient");
+    assert.equal(classOf(logOf("./ci.sh: line 42: syntax error: unexpected end of file", end)).class, "not-transient");
+  });
+
+  it("a tool's retry line is not the cause: a later failure decides", () => {
+    const log = logOf("##[error]Attempt 1 failed: connect ETIMEDOUT 140.82.112.4:443", "Tests: 1 failed, 12 passed, 13 total", end);
+    assert.equal(classOf(log).signature, "tests");
+    // A retried failure the step never got past still says what it was.
+    assert.equal(classOf(logOf("warning: spurious network error (2 tries remaining): failed to get 200 response, got 502", end)).class, "transient:registry");
+  });
+
+  it("the usual git:// workaround is not a git:// URL", () => {
+    const log = logOf("git config --global url.https://github.com/.insteadOf git://github.com/", "npm ERR! network read ECONNRESET", end);
+    assert.equal(classOf(log).class, "transient:network");
+  });
+
+  it("the step that failed the job decides, not an if: always() step after it", () => {
+    const log = [
+      logLine("##[group]Run npm test"),
+      logLine("Tests: 2 failed, 40 passed, 42 total"),
+      logLine(end),
+      logLine("##[group]Run docker push ghcr.io/o/r"),
+      logLine('Get "https://ghcr.io/v2/": net/http: TLS handshake timeout'),
+      logLine(end),
+      "",
+    ].join("\n");
+    assert.equal(classOf(log).signature, "tests");
+  });
+
+  it("an action that failed (no step end): its error, not the post-job cleanup after it", () => {
+    const log = [logLine("##[error]Input required and not supplied: token"), logLine("Post job cleanup."), logLine("##[warning]Failed to save: Unable to reserve cache: connect ETIMEDOUT 13.107.42.16:443"), ""].join("\n");
+    assert.equal(classOf(log).class, "not-transient");
+  });
+
+  it("a warning annotation is context, not the step's error", () => {
+    const verdict = classOf(logOf("npm ERR! Missing script: \"tset\"", end), { annotations: ["##[warning]Failed to restore: Cache service responded with 503"] });
+    assert.equal(verdict.class, "not-transient");
+    // A failure-level one decides as before.
+    assert.equal(classOf(logOf("something", end), { annotations: ["Failed to CreateArtifact: Unable to make request: ETIMEDOUT"] }).class, "transient:network");
+  });
+
+  it("a refused connection whose loopback host is named on the next line is the job's own", () => {
+    const log = logOf("psql: error: could not connect to server: Connection refused", '\tIs the server running on host "localhost" (127.0.0.1) and accepting', end);
+    assert.equal(classOf(log).class, "not-transient");
+  });
+
+  it("the inotify watch limit says ENOSPC but is a setting, not a full disk", () => {
+    assert.notEqual(classOf(logOf("Error: ENOSPC: System limit for number of file watchers reached, watch '/home/runner/work/app/src'", end)).class, "transient:disk-full");
+  });
+
+  it("test runners' summaries: phpunit, rspec, vitest, dotnet", () => {
+    for (const line of ["FAILURES!", "Tests: 5, Assertions: 10, Failures: 1.", "12 examples, 1 failure", " Tests  1 failed | 3 passed (4)", "Failed!  - Failed:     1, Passed:    41, Skipped:     0, Total:    42"]) {
+      assert.equal(classOf(logOf("GuzzleHttp\\Exception\\ServerException: 503 Service Unavailable", line, end)).signature, "tests", line);
+    }
+  });
+
+  it("a RERUN_PATTERN elsewhere in the tail outranks a built-in genuine family; the history cannot outrank a veto nobody could read", () => {
+    const policy = compilePolicy({ when: "transient", rerunPatterns: ["emulator did not boot"] });
+    const log = [logLine("emulator did not boot in 300 s"), ...Array.from({ length: 100 }, (_, i) => logLine(`line ${i}`)), logLine("Tests: 1 failed, 3 passed, 4 total"), logLine(end), ""].join("\n");
+    assert.equal(classifyJob(facts({ log }), policy).class, "transient:pattern");
+    const vetoable = compilePolicy({ when: "transient", noRerunPatterns: ["AssertionError"] });
+    assert.equal(classifyJob({ ...facts({ log: "unknown" }), history: { rerunsPassed: 9, failures: 9 } }, vetoable).class, "unknown");
+  });
+});

@@ -27,8 +27,8 @@ export interface VisibilityOptions {
    * without one the send is awaited, bounded by what is left of the delivery's deadline.
    */
   readonly background?: ((work: Promise<unknown>) => void) | undefined;
-  /** Called once a decision was appended to the history (the flaky-job look-ups read it again). */
-  readonly recorded?: (() => void) | undefined;
+  /** Called once a decision was appended to the history (the flaky-job look-ups count it). */
+  readonly recorded?: ((entry: HistoryEntry) => void) | undefined;
   /** Total time a background notification may take, retries included (default 60 s). */
   readonly notifyBudgetMs?: number;
 }
@@ -155,7 +155,7 @@ export function createVisibility(options: VisibilityOptions) {
       kind !== undefined && notifier?.on.has(kind) === true
         ? notify(kind, entry, finding.jobs.filter((j) => isFailedJob(j, config.rerunConclusions)).map((j) => j.name), deadline)
         : Promise.resolve();
-    await Promise.all([store.appendHistory(entry).then(() => options.recorded?.()), notifying]);
+    await Promise.all([store.appendHistory(entry).then(() => options.recorded?.(entry)), notifying]);
   }
 
   /** Runs one visibility step within the deadline; a failure is logged, never passed on. */

@@ -111,7 +111,9 @@ export function createOctokitFactsClient(options: OctokitOptions): FactsClient {
           per_page: MAX_ANNOTATIONS,
           request: { signal },
         });
-        const messages = data.flatMap((a) => [a.title ?? "", a.message ?? ""]).filter((m) => m.length > 0);
+        // A warning or notice is written as the runner writes it in the log (`##[warning]...`): context, not the step's error.
+        const level = (a: { annotation_level?: string | null }): string => (a.annotation_level === "failure" || a.annotation_level == null ? "" : `##[${a.annotation_level === "warning" ? "warning" : "notice"}]`);
+        const messages = data.flatMap((a) => [a.title ?? "", a.message ?? ""].filter((m) => m.length > 0).map((m) => `${level(a)}${m}`));
         return { state: "read", value: messages };
       } catch (error) {
         return { state: "unknown", why: why(error) };

@@ -35,20 +35,31 @@ const CONSEQUENCES = familySet(SIGNATURES.filter((s) => s.lookIn === "lines" && 
 /** Evidence as the record keeps it: one line's worth, cut like every echoed text. */
 const evidence = (text: string): string => clip(text, MAX_EVIDENCE_CHARS);
 
-function matches(signature: Signature, text: string): boolean {
-  return signature.patterns.some((p) => p.test(text)) && !(signature.unless ?? []).some((p) => p.test(text));
+/**
+ * A tool retrying says what went wrong the time before, not what ended the step: such a line
+ * decides only as a symptom, when no cause does ("npm WARN retry will retry, error on last
+ * attempt: ...", "Retrying (Retry(total=4...)) after connection broken by ...", "warning: spurious
+ * network error (2 tries remaining)", "Attempt 1 failed", "Waiting 10 seconds before trying again").
+ */
+const RETRYING = /\b(?:will retry|retrying|retry in \d|tries remaining|back(?:ing)? off|attempt \d+ (?:of \d+ )?failed|before trying again|before retry)\b/i;
+
+function matches(signature: Signature, line: Line): boolean {
+  if (!signature.patterns.some((p) => p.test(line.text))) return false;
+  // An exception may show on a neighbouring line (psql names the host on the line after the refusal).
+  const unless = signature.unless ?? [];
+  return !unless.some((p) => [line.text, line.previous, line.next].some((text) => text !== null && p.test(text)));
 }
 
 /** The family (the first in table order) that matches a line, if any. */
-function signatureOf(set: FamilySet, text: string): Signature | undefined {
-  if (!set.any.some((p) => p.test(text))) return undefined;
-  return set.families.find((s) => matches(s, text));
+function signatureOf(set: FamilySet, line: Line): Signature | undefined {
+  if (!set.any.some((p) => p.test(line.text))) return undefined;
+  return set.families.find((s) => matches(s, line));
 }
 
 /** The first line, in the given order, that one of the families matches, and which family. */
 function firstSignature(lines: readonly Line[], set: FamilySet): { line: Line; signature: Signature } | undefined {
   for (const line of lines) {
-    const signature = signatureOf(set, line.text);
+    const signature = signatureOf(set, line);
     if (signature !== undefined) return { line, signature };
   }
   return undefined;
@@ -71,13 +82,14 @@ function fromSignature(signature: Signature, text: string): JobClass {
 
 /**
  * The class the facts show, before the job's history is asked (see classifyJob). The order: the
- * user's vetoes; a failure in "Set up job"; a failure of the runner itself (anywhere); then the
- * error that ended the failed step — the lines just before the runner's "Process completed with
- * exit code N", nearest the end first, the step's `##[error]` lines before its others, then the
- * error annotations — where the first line that a RERUN_PATTERN, a transient family or a genuine
- * family matches decides (so a download retried and recovered earlier in the log cannot make a
- * later assertion transient); then generic symptoms of a broken transfer; then RERUN_PATTERNS
- * anywhere in the tail.
+ * user's vetoes; a failure of the runner itself (anywhere); then the error that ended the failed
+ * step (lines.ts: the lines just before the runner's "Process completed with exit code N",
+ * nearest the end first, the step's `##[error]` lines before its others, then the failure-level
+ * annotations), where the first line that a RERUN_PATTERN, a transient family or a genuine family
+ * matches decides — a tool's retry lines excepted, so a download retried and recovered earlier
+ * cannot make a later assertion transient — and a RERUN_PATTERN elsewhere in the tail outranks a
+ * built-in genuine family; then a failure in "Set up job"; generic symptoms of a broken transfer;
+ * a retried failure the step never got past; RERUN_PATTERNS anywhere in the tail.
  */
 function classifyFacts(facts: JobFacts, policy: RerunPolicy): JobClass {
   const lines = linesOf(facts, policy);
@@ -94,34 +106,51 @@ function classifyFacts(facts: JobFacts, policy: RerunPolicy): JobClass {
   const decisive = unread.length === 0 || policy.noRerunPatterns.length === 0;
   const decided = (found: JobClass): JobClass | undefined => (found.class.startsWith("transient:") && !decisive ? undefined : found);
 
-  if (failedStep !== undefined && decisive) {
-    const stepFamily = STEP_SIGNATURES.find((s) => matches(s, failedStep.name));
-    if (stepFamily !== undefined) return fromSignature(stepFamily, `step "${failedStep.name}"`);
-  }
+  // The runner itself failed, or a git:// URL: wherever it shows.
   const runner = firstSignature(lines.all, ANYWHERE);
-  if (runner !== undefined && decisive) return fromSignature(runner.signature, runner.line.text);
+  const runnerClass = runner === undefined ? undefined : decided(fromSignature(runner.signature, runner.line.text));
+  if (runnerClass !== undefined) return runnerClass;
 
+  // The error that ended the failed step: the first line a user pattern or a family matches.
+  let cause: JobClass | undefined;
   for (const line of lines.decisive) {
     if (policy.rerunPatterns.some((p) => p.test(line.text))) {
-      const found = decided({ class: "transient:pattern", evidence: evidence(line.text) });
-      if (found !== undefined) return found;
+      cause = { class: "transient:pattern", evidence: evidence(line.text) };
       break;
     }
-    const signature = signatureOf(CAUSES, line.text);
+    if (RETRYING.test(line.text)) continue;
+    const signature = signatureOf(CAUSES, line);
     if (signature !== undefined) {
-      const found = decided(fromSignature(signature, line.text));
-      if (found !== undefined) return found;
+      cause = fromSignature(signature, line.text);
       break;
     }
+  }
+  // The user's RERUN_PATTERNS anywhere in the tail know better than a built-in genuine family.
+  const user = firstMatch(lines.outside, policy.rerunPatterns);
+  if (cause?.signature !== undefined && user !== undefined) cause = { class: "transient:pattern", evidence: evidence(user.text) };
+  if (cause !== undefined) return decided(cause) ?? unknownOrNot(facts, unread, failedStep?.name);
+
+  // "Set up job" failed and nothing in its log says why (a missing action would have): the runner's.
+  if (failedStep !== undefined && decisive) {
+    const stepFamily = STEP_SIGNATURES.find((s) => s.patterns.some((p) => p.test(failedStep.name)));
+    if (stepFamily !== undefined) return fromSignature(stepFamily, `step "${failedStep.name}"`);
   }
   const symptom = firstSignature(lines.decisive, CONSEQUENCES);
   if (symptom !== undefined && decisive) return fromSignature(symptom.signature, symptom.line.text);
-  // Anywhere else in the tail (the decisive lines were tried above).
-  const user = firstMatch(lines.outside, policy.rerunPatterns);
+  // A retried failure that the step never got past: the retry says what it was.
+  const retried = firstSignature(
+    lines.decisive.filter((l) => RETRYING.test(l.text)),
+    { families: CAUSES.families.filter((f) => f.verdict === "transient"), any: CAUSES.any },
+  );
+  if (retried !== undefined && decisive) return fromSignature(retried.signature, retried.line.text);
   if (user !== undefined && decisive) return { class: "transient:pattern", evidence: evidence(user.text) };
+  return unknownOrNot(facts, unread, failedStep?.name);
+}
 
+/** Nothing decided: `unknown` when a fact could not be read, else not transient, saying where it failed. */
+function unknownOrNot(facts: JobFacts, unread: readonly string[], failedStep: string | undefined): JobClass {
   if (unread.length > 0) return { class: "unknown", evidence: evidence(unread.join("; ")) };
-  const where = failedStep !== undefined ? `failed in step "${failedStep.name}"` : "failed";
+  const where = failedStep !== undefined ? `failed in step "${failedStep}"` : "failed";
   const looked = facts.annotations.state === "read" || facts.log.state === "read";
   return { class: "not-transient", evidence: evidence(looked ? `${where}, no transient signature in its annotations or log` : where) };
 }
@@ -140,6 +169,8 @@ export function classifyJob(facts: JobFacts, policy: RerunPolicy): JobClass {
   const found = classifyFacts(facts, policy);
   const history = facts.history;
   if (found.class.startsWith("transient:") || found.vetoed !== undefined || history === undefined) return found;
+  // A NO_RERUN pattern could be in what was not read: the history cannot outrank a veto nobody could check.
+  if (found.class === "unknown" && policy.noRerunPatterns.length > 0) return found;
   if (policy.flakyAfter === 0 || history.rerunsPassed < policy.flakyAfter) return found;
   const times = (n: number): string => (n === 1 ? "1 time" : `${n} times`);
   return {

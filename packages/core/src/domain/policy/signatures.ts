@@ -98,6 +98,8 @@ export const SIGNATURES: readonly Signature[] = [
     strength: "cause",
     anywhere: true,
     patterns: [/No space left on device/i, /\bENOSPC\b/, /You are running out of disk space/i],
+    // The inotify watch limit says ENOSPC too, but it is a setting that fails every time.
+    unless: [/file watchers|inotify/i],
     sources: [
       "https://github.com/actions/runner/issues/1807",
       "https://github.com/actions/runner-images/issues/1860",
@@ -133,6 +135,8 @@ export const SIGNATURES: readonly Signature[] = [
     strength: "cause",
     anywhere: true,
     patterns: [/\bgit:\/\/github\.com\//i, /unauthenticated git protocol on port 9418 is no longer supported/i],
+    // The usual workaround names git:// too, to rewrite it.
+    unless: [/insteadOf|git config/i],
     sources: [
       "https://github.com/jmodares/UB-ANC-Emulator/issues/5",
       "https://github.com/br0ns/PreML/issues/3",
@@ -303,7 +307,15 @@ export const SIGNATURES: readonly Signature[] = [
       /^\s*\d+ failing\s*$/,
       /^FAILED \S+::/,
       /^--- FAIL: /,
-      /^FAIL\b/,
+      /^FAIL\b(?!.*\[setup failed\])/,
+      /^\s*Tests\s+\d+ failed\b/,
+      /^FAILURES!$/,
+      /\bTests: \d+, Assertions: \d+, Failures: [1-9]/,
+      /\bTests: \d+, Assertions: \d+, Errors: \d+, Failures: [1-9]/,
+      /\b\d+ examples?, [1-9]\d* failures?\b/,
+      /\bFailed!\s+- Failed:\s+[1-9]/,
+      /\bExecuted \d+ of \d+ .{0,80}\(\d+ FAILED\)/,
+      /\bExecuted \d+ out of \d+ tests?: .{0,80}\d+ fails?\b/,
       /\bThere (?:was|were) \d+ failures?\b/,
       /\bFailed tests:/,
       /\bsurefire-reports\b/,
@@ -423,6 +435,8 @@ export const SIGNATURES: readonly Signature[] = [
       /\bbytes of body are still expected\b/,
       /https?:\/\/\S+"?: EOF\s*$/,
     ],
+    // A parser's or a shell's "unexpected end of file" is the code's.
+    unless: [/syntax ?error|while parsing|JSON input/i],
     sources: [
       "https://github.com/sigstore/scaffolding/issues/1970",
       "https://github.com/r-lib/actions/issues/51",
