@@ -25,6 +25,12 @@ lines.push(`overall: ${scored.length} excerpts`);
 lines.push(`  transient re-run: ${t.rerun} of ${t.total} (${percent(t.rerun, t.total)})`);
 lines.push(`  genuine re-run:   ${g.rerun} of ${g.total} (${percent(g.rerun, g.total)})`);
 lines.push(`  ambiguous re-run: ${a.rerun} of ${a.total} (${percent(a.rerun, a.total)})`);
+// The labels first given from how each thread ended, before 13 whose text cannot tell were moved to ambiguous (corpus/README.md).
+const firstLabel = (s: Scored): Scored["label"] => (/^relabelled ambiguous \(was (transient|genuine)\)/.exec(s.note)?.[1] as Scored["label"] | undefined) ?? s.label;
+const first = scored.map((s) => ({ ...s, label: firstLabel(s) }));
+const t0 = share(first, "transient");
+const g0 = share(first, "genuine");
+lines.push(`  on the labels first given (before the relabelling): transient re-run ${t0.rerun} of ${t0.total} (${percent(t0.rerun, t0.total)}), genuine re-run ${g0.rerun} of ${g0.total} (${percent(g0.rerun, g0.total)})`);
 const wrong = (s: Scored): boolean => (s.label === "transient" && !s.rerun) || (s.label === "genuine" && s.rerun);
 const misses = scored.filter(wrong);
 lines.push("");
