@@ -53,7 +53,7 @@ export function foldFinalAttempt(prior: FinalAttempt | undefined, event: RunEven
     if (event.status === "completed" && !base.runCompleted) next = { ...base, runCompleted: true, runConclusion: event.conclusion };
   } else {
     const recorded = recordJob(base.jobs, event.job);
-    if (recorded.moved) next = { ...base, jobs: recorded.jobs };
+    if (recorded.jobs !== base.jobs) next = { ...base, jobs: recorded.jobs };
   }
   if (next.verdict !== null) return { next, decided: false };
   const jobsDone = prior !== undefined && event.kind === "workflow_job" && allJobsCompleted(next.jobs);

@@ -57,18 +57,19 @@ export function jobIn(jobs: Readonly<Record<string, JobEntry>>, key: string): Jo
 
 /**
  * Records a job event in a table: its status only moves forward, and a table at MAX_JOBS takes
- * no new job. `moved` says whether the event changed the job's entry.
+ * no new job (the same table comes back when nothing changed). `advanced` says whether the event
+ * moved the job's status forward, recorded or not (a job past MAX_JOBS still counts as failed).
  */
 export function recordJob(
   jobs: Readonly<Record<string, JobEntry>>,
   job: { readonly id: number; readonly name: string; readonly status: JobStatus; readonly conclusion: string | null },
-): { readonly jobs: Readonly<Record<string, JobEntry>>; readonly moved: boolean } {
+): { readonly jobs: Readonly<Record<string, JobEntry>>; readonly advanced: boolean } {
   const key = String(job.id);
   const known = jobIn(jobs, key);
   const moves = known === undefined || JOB_RANK[job.status] > JOB_RANK[known.status];
   const room = Object.hasOwn(jobs, key) || Object.keys(jobs).length < MAX_JOBS;
-  if (!moves || !room) return { jobs, moved: false };
-  return { jobs: { ...jobs, [key]: { name: job.name, status: job.status, conclusion: job.conclusion } }, moved: true };
+  if (!moves || !room) return { jobs, advanced: moves };
+  return { jobs: { ...jobs, [key]: { name: job.name, status: job.status, conclusion: job.conclusion } }, advanced: true };
 }
 
 /** Why a run's events are not ours: the sender is in NO_RETRY_LIST; else null. */

@@ -66,14 +66,13 @@ function absorb(record: RunRecord, event: RunEvent, config: DecisionConfig): Run
     if (event.status !== "completed" || record.runCompleted) return absorbJobFacts({ ...record, ...common }, event, config);
     return absorbJobFacts({ ...record, ...common, runCompleted: true, runConclusion: event.conclusion }, event, config);
   }
-  const known = jobIn(record.jobs, String(event.job.id));
-  const moves = known === undefined || JOB_RANK[event.job.status] > JOB_RANK[known.status];
+  const recorded = recordJob(record.jobs, event.job);
   const absorbed: RunRecord = {
     ...record,
     ...common,
-    jobs: recordJob(record.jobs, event.job).jobs,
+    jobs: recorded.jobs,
     // A late repeat of a completed job cannot change its recorded conclusion; a job past MAX_JOBS still counts.
-    failureSeen: record.failureSeen || (moves && isFailedJob(event.job, config.rerunConclusions)),
+    failureSeen: record.failureSeen || (recorded.advanced && isFailedJob(event.job, config.rerunConclusions)),
   };
   return absorbJobFacts(absorbed, event, config);
 }

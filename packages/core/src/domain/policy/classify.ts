@@ -30,6 +30,8 @@ function familySet(families: readonly Signature[]): FamilySet {
 const STEP_SIGNATURES = SIGNATURES.filter((s) => s.lookIn === "steps");
 const ANYWHERE = familySet(SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere === true));
 const CAUSES = familySet(SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere !== true && s.strength === "cause"));
+/** The transient causes, for a line a tool printed while retrying (RETRYING). */
+const RETRIED_CAUSES = familySet(SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere !== true && s.strength === "cause" && s.verdict === "transient"));
 const CONSEQUENCES = familySet(SIGNATURES.filter((s) => s.lookIn === "lines" && s.anywhere !== true && s.strength === "consequence"));
 
 /** Evidence as the record keeps it: one line's worth, cut like every echoed text. */
@@ -138,10 +140,7 @@ function classifyFacts(facts: JobFacts, policy: RerunPolicy): JobClass {
   const symptom = firstSignature(lines.decisive, CONSEQUENCES);
   if (symptom !== undefined && decisive) return fromSignature(symptom.signature, symptom.line.text);
   // A retried failure that the step never got past: the retry says what it was.
-  const retried = firstSignature(
-    lines.decisive.filter((l) => RETRYING.test(l.text)),
-    { families: CAUSES.families.filter((f) => f.verdict === "transient"), any: CAUSES.any },
-  );
+  const retried = firstSignature(lines.decisive.filter((l) => RETRYING.test(l.text)), RETRIED_CAUSES);
   if (retried !== undefined && decisive) return fromSignature(retried.signature, retried.line.text);
   if (user !== undefined && decisive) return { class: "transient:pattern", evidence: evidence(user.text) };
   return unknownOrNot(facts, unread, failedStep?.name);

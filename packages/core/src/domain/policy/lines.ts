@@ -21,7 +21,6 @@ const POST_JOB = /^Post job cleanup\.?$/;
 
 export interface Line {
   readonly text: string;
-  readonly from: "annotations" | "log";
   /** The runner printed it as an error (`##[error]`), or it is a failure-level annotation. */
   readonly error: boolean;
   /** The lines printed just before and after it (a tool may name the host on one line and the error on the next). */
@@ -70,14 +69,11 @@ export function linesOf(facts: JobFacts, policy: RerunPolicy): LinesOfJob {
       for (const raw of message.slice(0, MAX_LINE_CHARS * 4).split(/\r?\n/)) {
         const { text, command } = clean(raw);
         // A warning or notice annotation (written `##[warning]...` by the facts client) is context, not the step's error.
-        if (text.length > 0 && !STEP_END.test(text)) annotations.push({ text, from: "annotations", error: command === null || command === "error", previous: null, next: null });
+        if (text.length > 0 && !STEP_END.test(text)) annotations.push({ text, error: command === null || command === "error", previous: null, next: null });
       }
     }
   }
-  const log: Line[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
-  let postJob: number | undefined;
+  const printed: { text: string; command: string | null }[] = [];
   if (facts.log.state === "read") {
     const value = facts.log.value;
     const tail = value.length > policy.logTailBytes ? value.slice(value.length - policy.logTailBytes) : value;
@@ -85,15 +81,20 @@ export function linesOf(facts: JobFacts, policy: RerunPolicy): LinesOfJob {
     // A cut tail starts mid-line: that first piece is not a line the tool printed.
     if (tail.length < value.length) raws.shift();
     for (const raw of raws) {
-      const { text, command } = clean(raw);
-      if (text.length === 0) continue;
-      if (command === "group" && STEP_START.test(text)) starts.push(log.length);
-      if (STEP_END.test(text)) ends.push(log.length);
-      if (postJob === undefined && POST_JOB.test(text)) postJob = log.length;
-      log.push({ text, from: "log", error: command === "error", previous: log.at(-1)?.text ?? null, next: null });
+      const cleaned = clean(raw);
+      if (cleaned.text.length > 0) printed.push(cleaned);
     }
-    for (let i = 0; i + 1 < log.length; i++) log[i] = { ...log[i]!, next: log[i + 1]!.text };
   }
+  const log: Line[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let postJob: number | undefined;
+  printed.forEach(({ text, command }, i) => {
+    if (command === "group" && STEP_START.test(text)) starts.push(i);
+    if (STEP_END.test(text)) ends.push(i);
+    if (postJob === undefined && POST_JOB.test(text)) postJob = i;
+    log.push({ text, error: command === "error", previous: printed[i - 1]?.text ?? null, next: printed[i + 1]?.text ?? null });
+  });
   const windowBefore = (end: number): [number, number] => [Math.max(end - DECISIVE_WINDOW, ...starts.filter((s) => s < end), 0), end];
   const windows: [number, number][] = ends.length > 0 ? ends.map(windowBefore) : [[Math.max(0, (postJob ?? log.length) - DECISIVE_WINDOW), postJob ?? log.length]];
   const inWindow = new Set<number>();
