@@ -1,11 +1,18 @@
-// Shared by the PostgreSQL tests: the server the development and CI machines run on
-// 127.0.0.1:5432 (trust authentication, database `test`; see .ci/run). Each test works in a
-// schema of its own and drops it, so tests never see each other's rows.
+// Shared by the PostgreSQL tests: TEST_DATABASE_URL, which scripts/run-tests.mjs sets to the server
+// on 127.0.0.1:5432 (trust authentication, database `test`) or, when none answers there, to a
+// PostgreSQL it starts from the npm registry's binaries (scripts/test-services.mjs). Each test
+// works in a schema of its own and drops it, so tests never see each other's rows.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 
 /** The database the tests use (TEST_DATABASE_URL overrides it). */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+const testDatabase = new URL(TEST_DATABASE_URL);
+/** `HOST:PORT` of the test database, as the stores name it in messages (5432 when the URL has none). */
+export const TEST_DB_HOST_PORT = `${testDatabase.hostname}:${testDatabase.port || "5432"}`;
+/** TEST_DB_HOST_PORT escaped for a regular expression. */
+export const TEST_DB_AT = TEST_DB_HOST_PORT.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 export interface TestSchema {
   readonly name: string;

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { recordKey, type RunRecord } from "@job-rerunner/core";
 import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub, type SignedDelivery } from "@job-rerunner/testing";
-import { TEST_DATABASE_URL, testSchema, type TestSchema } from "./pg-support.js";
+import { TEST_DATABASE_URL, TEST_DB_AT, TEST_DB_HOST_PORT, testSchema, type TestSchema } from "./pg-support.js";
 import { deliver, spawnBin, startBin, waitFor, type Answer, type RunningBin } from "./support.js";
 
 const SECRET = "pg-e2e-webhook-secret";
@@ -97,7 +97,7 @@ describe("two server processes on one PostgreSQL database", () => {
     for (const answer of burst) assert.ok(answer.status === 201 || answer.status === 202, `${answer.status}: ${answer.body.reason}`);
     for (const answer of answers) assert.ok(answer.status < 500 || isDocumented503(answer), `undocumented ${answer.status}: ${answer.body.reason}`);
     for (const instance of [a, b]) {
-      assert.equal(instance.logs().find((l) => l.msg === "listening")?.store, `postgres://postgres@127.0.0.1:5432/test schema ${schema.name}`);
+      assert.equal(instance.logs().find((l) => l.msg === "listening")?.store, `postgres://postgres@${TEST_DB_HOST_PORT}/test schema ${schema.name}`);
     }
 
     for (const runId of runs) {
@@ -297,7 +297,7 @@ describe("a start with a PostgreSQL store it cannot open", () => {
     login.password = PASSWORD;
     const refused = await failedStart(login.toString());
     assert.deepEqual(refused.exit, { code: 1, signal: null });
-    assert.match(refused.stderr, /^job-rerunner: STORE could not be opened: PostgreSQL at no_such_role_jr@127\.0\.0\.1:5432\/test: .*role "no_such_role_jr" does not exist\n$/);
+    assert.match(refused.stderr, new RegExp(`^job-rerunner: STORE could not be opened: PostgreSQL at no_such_role_jr@${TEST_DB_AT}/test: .*role "no_such_role_jr" does not exist\\n$`));
 
     const malformed = await failedStart(`postgres://jr:${PASSWORD}@[::1/jobs`);
     assert.deepEqual(malformed.exit, { code: 1, signal: null });

@@ -1,4 +1,4 @@
-// PostgresStore against the real PostgreSQL server on 127.0.0.1:5432 (see pg-support.ts): the
+// PostgresStore against a real PostgreSQL server (TEST_DATABASE_URL; see pg-support.ts): the
 // store contract, the concurrent writers from several processes, the schema and its version,
 // the background sweep, and what a start against a database it cannot use says.
 import { describe, it } from "node:test";
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { sampleRecord, storeContract } from "@job-rerunner/testing";
 import { ConfigError } from "@job-rerunner/core";
 import { openStore, PostgresStore, PostgresUnavailable, storeFromSpec } from "@job-rerunner/adapter-express";
-import { TEST_DATABASE_URL, testSchema } from "./pg-support.js";
+import { TEST_DATABASE_URL, TEST_DB_AT, TEST_DB_HOST_PORT, testSchema } from "./pg-support.js";
 import { SCHEMA_VERSION } from "../src/postgres-schema.js";
 import { TSX, waitFor } from "./support.js";
 
@@ -91,7 +91,7 @@ describe("PostgresStore specifics", () => {
       await assert.rejects(PostgresStore.open(schema.url(), { sweepIntervalMs: 0 }), (error: Error) => {
         assert.ok(error instanceof PostgresUnavailable);
         assert.match(error.message, /schema version 7.*knows version 5 or later; this one knows 2: upgrade job-rerunner/);
-        assert.match(error.message, /postgres@127\.0\.0\.1:5432\/test/);
+        assert.match(error.message, new RegExp(`postgres@${TEST_DB_AT}/test`));
         return true;
       });
       assert.deepEqual(await schema.query(`SELECT version FROM "${schema.name}".job_rerunner_schema`), [{ version: 7 }], "a refused start changes nothing");
@@ -202,7 +202,7 @@ describe("PostgresStore specifics", () => {
       assert.ok(killed.length >= 1);
       // The pool reports each dropped idle connection instead of crashing the process with an unhandled 'error'.
       await waitFor(() => background.length >= killed.length, "the dropped connections to be reported", 10_000);
-      assert.match(background[0] ?? "", /^PostgreSQL at postgres@127\.0\.0\.1:5432\/test: an idle connection failed: terminating connection due to administrator command/);
+      assert.match(background[0] ?? "", new RegExp(`^PostgreSQL at postgres@${TEST_DB_AT}/test: an idle connection failed: terminating connection due to administrator command`));
       assert.ok(await store.get("c"), "the next call reconnects");
     } finally {
       await store.close();
@@ -219,7 +219,7 @@ describe("STORE=postgres://... in storeFromSpec and openStore", () => {
     const { store, description } = storeFromSpec(url.toString());
     try {
       assert.ok(store instanceof PostgresStore);
-      assert.equal(description, `postgres://postgres@127.0.0.1:5432/test schema ${schema.name}`);
+      assert.equal(description, `postgres://postgres@${TEST_DB_HOST_PORT}/test schema ${schema.name}`);
       assert.deepEqual(await schema.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema.name]), [], "nothing created before first use");
       assert.equal(await store.put("k", sampleRecord(), undefined), true);
       assert.ok(await store.get("k"));
@@ -283,13 +283,13 @@ describe("PostgresStore: a database it cannot use fails fast, names the host, ne
     login.username = "no_such_role_jr";
     login.password = PASSWORD;
     await assert.rejects(PostgresStore.open(login.toString(), { sweepIntervalMs: 0 }), (error: Error) => {
-      assert.match(error.message, /^PostgreSQL at no_such_role_jr@127\.0\.0\.1:5432\/test: could not connect or prepare the tables: role "no_such_role_jr" does not exist$/);
+      assert.match(error.message, new RegExp(`^PostgreSQL at no_such_role_jr@${TEST_DB_AT}/test: could not connect or prepare the tables: role "no_such_role_jr" does not exist$`));
       assert.ok(!error.message.includes(PASSWORD));
       return true;
     });
     const database = new URL(base);
     database.pathname = "/no_such_db_jr";
-    await assert.rejects(PostgresStore.open(database.toString(), { sweepIntervalMs: 0 }), /PostgreSQL at postgres@127\.0\.0\.1:5432\/no_such_db_jr: .*database "no_such_db_jr" does not exist/);
+    await assert.rejects(PostgresStore.open(database.toString(), { sweepIntervalMs: 0 }), new RegExp(`PostgreSQL at postgres@${TEST_DB_AT}/no_such_db_jr: .*database "no_such_db_jr" does not exist`));
   });
 
   it("a URL that does not parse is not repeated (it may hold a password)", () => {
