@@ -4,7 +4,7 @@ import express from "express";
 import {
   ConfigError,
   configFromEnv,
-  createReconciler,
+  startReconciler,
   createRerunner,
   jsonLogger,
   liveness,
@@ -20,10 +20,8 @@ import {
   type Rerunner,
   type Store,
   type RunLister,
-  sweepConfigFromEnv,
 } from "@job-rerunner/core";
 import { createWebhookHandler } from "./handler.js";
-import { startReconcileLoops } from "./reconcile-loops.js";
 import { openStore } from "./store-from-spec.js";
 import { mountVisibility, visibilityFromEnv } from "./visibility-routes.js";
 
@@ -79,7 +77,6 @@ export function logLevelFromEnv(env: Env): LogLevel {
  */
 export async function startServer(env: Env = process.env, options: ServerOptions = {}): Promise<RunningServer> {
   const config = configFromEnv(env);
-  const sweep = sweepConfigFromEnv(env);
   const level = logLevelFromEnv(env);
   const host = options.host ?? hostFromEnv(env);
   const visible = visibilityFromEnv(env);
@@ -191,22 +188,7 @@ export async function startServer(env: Env = process.env, options: ServerOptions
         : { app: config.githubApp, baseUrl: config.githubApiUrl, observer };
     void warnAboutCredentials(credentials, logger, { signal: credentialCheck.signal });
   }
-  const reconciler = createReconciler({
-    rerunner: engine,
-    store,
-    sweep,
-    logger,
-    observer,
-    lister: options.lister,
-  });
-  const loops = startReconcileLoops(reconciler, logger, observer);
-  logger({
-    level: "info",
-    msg: "reconciling",
-    sweepRepos: sweep.repos.map((r) => `${r.owner}/${r.name}`),
-    sweepIntervalS: sweep.repos.length > 0 ? sweep.intervalMs / 1000 : 0,
-    pendingIntervalS: sweep.pendingIntervalMs / 1000,
-  });
+  const loops = startReconciler(engine, { store, logger, observer, lister: options.lister });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

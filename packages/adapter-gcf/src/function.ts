@@ -69,6 +69,8 @@ function prepare(options: RerunnerFunctionOptions, logger: Logger): Ready {
       notifier,
       github: options.github,
       clock: options.clock,
+      // The sweep function (Cloud Scheduler) drives pending reruns: README "Deploying to Google Cloud Functions".
+      reconciledElsewhere: true,
     });
     logger({
       level: "info",

@@ -1,5 +1,6 @@
 import type { AppCredentials, Config, SweepConfig } from "./domain/config.js";
 import { createEngine, type Rerunner } from "./engine/pipeline.js";
+import { startReconcileLoops } from "./engine/reconcile/loops.js";
 import { createReconciliation, type Reconciler } from "./engine/reconcile/reconciler.js";
 import { safeLogger, safeObserver } from "./engine/guards.js";
 import { notifierOptionsFromEnv } from "./env/notify.js";
@@ -39,7 +40,17 @@ export interface RerunnerOptions {
   readonly notifier?: Notifier | undefined;
   /** Keeps a notification's sending after the answer (a server); without it the send is awaited within the deadline. */
   readonly background?: ((work: Promise<unknown>) => void) | undefined;
+  /**
+   * Pending reruns are driven by another process (the Cloud Functions sweep function on a
+   * schedule): no warning when no reconciler is started beside this rerunner.
+   */
+  readonly reconciledElsewhere?: boolean | undefined;
 }
+
+const RECONCILER_GRACE_MS = 1000;
+
+/** Rerunners a reconciler was built for: the others say at start that nothing drives their pending reruns. */
+const reconciled = new WeakSet<Rerunner>();
 
 /**
  * One GitHub App per credentials and API URL: the rerunner's clients and the reconciler's
@@ -85,7 +96,7 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     facts: options.facts,
     observer: observe,
   });
-  return createEngine({
+  const rerunner = createEngine({
     config,
     store: options.store,
     access,
@@ -97,13 +108,26 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     notifier: options.notifier,
     background: options.background,
   });
+  if (options.reconciledElsewhere !== true) {
+    // A second after creation: time for the caller's set-up (listening, then startReconciler).
+    setTimeout(() => {
+      if (reconciled.has(rerunner)) return;
+      logger({
+        level: "warn",
+        msg: "no reconciler started: a pending rerun (GitHub answered \"already running\", or this process stopped mid-rerun) is driven only by the run's next events; start one with startReconciler(rerunner, { store })",
+      });
+    }, RECONCILER_GRACE_MS).unref();
+  }
+  return rerunner;
 }
 
 export interface ReconcilerOptions {
   readonly rerunner: Rerunner;
   readonly store: Store;
-  readonly sweep: SweepConfig;
-  readonly logger: Logger;
+  /** Default: the rerunner's configuration (SWEEP_* and PENDING_INTERVAL_S). */
+  readonly sweep?: SweepConfig | undefined;
+  /** Default: JSON lines on stdout at `info`. */
+  readonly logger?: Logger | undefined;
   /** Default: GitHub's list endpoint on Octokit with the rerunner's token (App: each repository's installation token) and API URL. */
   readonly lister?: RunLister | undefined;
   /** Sees the GitHub requests of the lister built here (metrics); not used with `lister`. */
@@ -122,12 +146,50 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const clock = options.clock ?? Date.now;
   const observer = options.observer === undefined ? undefined : safeObserver([options.observer]);
   const app = appOf(config, observer, clock);
+  reconciled.add(options.rerunner);
   const lister =
     options.lister ??
     (app === null
       ? createRunLister({ token: config.githubToken, baseUrl: config.githubApiUrl, clock, observer })
       : createAppRunLister({ app, baseUrl: config.githubApiUrl, clock, observer }));
-  return createReconciliation({ rerunner: options.rerunner, store: options.store, sweep: options.sweep, logger: options.logger, lister, clock, holder: options.holder });
+  return createReconciliation({
+    rerunner: options.rerunner,
+    store: options.store,
+    sweep: options.sweep ?? config.sweep,
+    logger: safeLogger(options.logger ?? jsonLogger()),
+    lister,
+    clock,
+    holder: options.holder,
+  });
+}
+
+export type StartReconcilerOptions = Omit<ReconcilerOptions, "rerunner">;
+
+export interface RunningReconciler {
+  readonly reconciler: Reconciler;
+  /** Stops the loops: no new pass starts; one in flight stops between runs and is awaited. Call it before closing the store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What keeps a long-lived process from losing a rerun, started in one line beside createRerunner:
+ * the pending driver every PENDING_INTERVAL_S (reruns GitHub answered "already running", or whose
+ * process stopped mid-call) and, with SWEEP_REPOS, the sweep every SWEEP_INTERVAL_S. Every pass
+ * feeds the rerunner's own pipeline and runs between deliveries, one at a time.
+ */
+export function startReconciler(rerunner: Rerunner, options: StartReconcilerOptions): RunningReconciler {
+  const logger = safeLogger(options.logger ?? jsonLogger());
+  const reconciler = createReconciler({ ...options, rerunner, logger });
+  const loops = startReconcileLoops(reconciler, logger, options.observer === undefined ? undefined : safeObserver([options.observer]));
+  const { repos, intervalMs, pendingIntervalMs } = reconciler.config;
+  logger({
+    level: "info",
+    msg: "reconciling",
+    sweepRepos: repos.map((r) => `${r.owner}/${r.name}`),
+    sweepIntervalS: repos.length > 0 ? intervalMs / 1000 : 0,
+    pendingIntervalS: pendingIntervalMs / 1000,
+  });
+  return { reconciler, stop: () => loops.stop() };
 }
 
 /** The chat notifier NOTIFY_URL and NOTIFY_ON describe, or undefined when NOTIFY_URL is unset; ConfigError on a bad value. */

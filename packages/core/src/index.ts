@@ -2,7 +2,16 @@
 // adapter uses; everything else is internal (docs/ARCHITECTURE.md: the layers).
 
 // Composition: the engine and the reconciler with their defaults.
-export { createRerunner, createReconciler, notifierFromEnv, type RerunnerOptions, type ReconcilerOptions } from "./compose.js";
+export {
+  createRerunner,
+  createReconciler,
+  startReconciler,
+  notifierFromEnv,
+  type RerunnerOptions,
+  type ReconcilerOptions,
+  type StartReconcilerOptions,
+  type RunningReconciler,
+} from "./compose.js";
 export type { Rerunner } from "./engine/pipeline.js";
 export type { Reconciler, ReconcileResult } from "./engine/reconcile/reconciler.js";
 export type { PendingSummary } from "./engine/reconcile/pending-driver.js";

@@ -62,6 +62,8 @@ export interface Config extends DecisionConfig {
   readonly store: StoreSpec | null;
   /** `handle` answers within this many milliseconds, whatever GitHub or the store do. */
   readonly deadlineMs: number;
+  /** SWEEP_* and PENDING_INTERVAL_S: what the reconciler started beside the rerunner does. */
+  readonly sweep: SweepConfig;
 }
 
 export interface SweepRepo {

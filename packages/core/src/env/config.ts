@@ -6,6 +6,7 @@ import { policyFromEnv } from "./policy.js";
 import { booleanFromEnv, integerFromEnv, listFromEnv, urlFromEnv, type Env } from "./primitives.js";
 import { settingFromEnv } from "./settings.js";
 import { storeSpecFromEnv } from "./store-spec.js";
+import { sweepConfigFromEnv } from "./sweep.js";
 
 export const DEFAULTS = {
   runAttempts: 4,
@@ -80,6 +81,7 @@ export function configFromEnv(env: Env = process.env): Config {
     deadlineMs,
     leaseMs: deadlineMs + LEASE_MARGIN_MS,
     policy: policyFromEnv(env),
+    sweep: sweepConfigFromEnv(env),
   };
 }
 

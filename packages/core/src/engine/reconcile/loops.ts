@@ -1,4 +1,6 @@
-import type { Logger, Observer, Reconciler } from "@job-rerunner/core";
+import type { Logger } from "../../ports/logger.js";
+import type { Observer } from "../../ports/observer.js";
+import type { Reconciler } from "./reconciler.js";
 
 export interface ReconcileLoops {
   /** Stops both loops: no new pass starts; one in flight is asked to stop between runs and awaited. */
@@ -32,8 +34,8 @@ function loop(intervalMs: number, firstDelayMs: number, signal: AbortSignal, wor
 }
 
 /**
- * The server's reconciliation: the pending driver every PENDING_INTERVAL_S and the sweep every
- * SWEEP_INTERVAL_S (first one right after start). Each loop runs on the event loop between
+ * Reconciliation in a long-lived process: the pending driver every PENDING_INTERVAL_S and the
+ * sweep every SWEEP_INTERVAL_S (first one right after start). Each loop runs on the event loop between
  * deliveries, one pass at a time, so a sweep never holds a delivery up.
  */
 export function startReconcileLoops(reconciler: Reconciler, logger: Logger, observer?: Observer): ReconcileLoops {
