@@ -88,15 +88,15 @@ async function main(): Promise<number> {
     const wouldRerun = logs.filter((l) => l.msg === "dry run: would re-run failed jobs");
     console.log("");
     if (rerunStatus === null || wouldRerun.length !== 1) {
-      console.log("Unexpected: the run was not re-run exactly once.");
+      console.log("Unexpected: the run was not decided for a rerun exactly once.");
       return 1;
     }
     const r = wouldRerun[0]!;
-    console.log(`The rerun it would have made (once, despite the redelivery and the run's completion):`);
+    console.log(`It would re-run the failed jobs once (despite the redelivery and the run's completion), with:`);
     console.log(`  POST /repos/${String(r.owner)}/${String(r.repo)}/actions/runs/${String(r.run)}/rerun-failed-jobs`);
-    console.log(`(DRY_RUN: nothing was called. Set GITHUB_TOKEN and leave DRY_RUN unset to re-run for real.)`);
+    console.log(`(DRY_RUN: GitHub was not called. Set GITHUB_TOKEN and leave DRY_RUN unset to re-run for real.)`);
 
-    console.log(`\nThe rerun's attempt 2, as GitHub would send it: the flaky job passes this time.`);
+    console.log(`\nAttempt 2 as GitHub would send it after a real rerun: the flaky job passes this time.`);
     await send(
       server.url,
       [

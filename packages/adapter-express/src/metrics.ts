@@ -32,7 +32,7 @@ export function createMetrics(): Metrics {
   });
   const reruns = new Counter({
     name: "job_rerunner_reruns_total",
-    help: "Rerun calls by outcome: requested (GitHub accepted), already_done, refused, pending (retried later).",
+    help: "Rerun calls by outcome: requested (GitHub accepted), already_done, refused, pending (retried later), dry_run (DRY_RUN: GitHub not called).",
     labelNames: ["outcome"] as const,
     registers,
   });
@@ -65,7 +65,7 @@ export function createMetrics(): Metrics {
     registers,
   });
   // Every label combination starts at 0 where the set is known, so rate() works from the first scrape.
-  for (const outcome of ["requested", "already_done", "refused", "pending"]) reruns.labels(outcome).inc(0);
+  for (const outcome of ["requested", "already_done", "refused", "pending", "dry_run"]) reruns.labels(outcome).inc(0);
   for (const operation of ["decide", "settle", "claim"]) conflicts.labels(operation).inc(0);
 
   const observer: Observer = (o) => {

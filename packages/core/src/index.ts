@@ -44,6 +44,7 @@ export { parseRepoFile, REPO_CONFIG_PATH } from "./domain/repo-file.js";
 export { recordKey, pendingUntil } from "./domain/record.js";
 export { MAX_HISTORY_PER_RUN, historyRow, type HistoryEntry, type HistoryJob, type HistoryRow, type Verdict } from "./domain/history.js";
 export { flakyJobs, type FlakyJob } from "./domain/flaky.js";
+export { dailyActivity, type Activity, type DayActivity } from "./domain/activity.js";
 export { webUrl, runAttemptUrl } from "./domain/notification.js";
 export type {
   JobStatus,

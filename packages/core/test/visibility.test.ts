@@ -106,12 +106,13 @@ describe("engine with visibility", () => {
       assert.equal((await send(final)).status, 204);
       // No background: both messages were sent before their deliveries were answered.
       assert.equal(endpoint.received.length, 2, endpoint.texts().join("\n"));
-      assert.match(endpoint.texts()[0]!, /re-ran the failed jobs .* attempt 1/);
+      assert.match(endpoint.texts()[0]!, /would re-run the failed jobs .* attempt 1 \(DRY_RUN: GitHub not called\)/);
       assert.match(endpoint.texts()[1]!, /gave up: .* attempt 2 failed/);
       const history = await store.listHistory(0, 10);
-      assert.deepEqual(history.map((h) => [h.attempt, h.verdict]), [[2, "gave-up"], [1, "rerun"]]);
+      assert.deepEqual(history.map((h) => [h.attempt, h.verdict]), [[2, "gave-up"], [1, "dry-run"]]);
       assert.deepEqual(history[1]?.jobs, [{ name: "e2e", conclusion: "failure" }]);
-      assert.ok(observed.some((o) => o.type === "rerun" && o.outcome === "requested"));
+      assert.ok(observed.some((o) => o.type === "rerun" && o.outcome === "dry_run"));
+      assert.ok(!observed.some((o) => o.type === "rerun" && o.outcome === "requested"), "a dry run is not counted as a requested rerun");
       assert.equal(observed.filter((o) => o.type === "delivery").length, 5);
       assert.equal(observed.filter((o) => o.type === "notification" && o.outcome === "sent").length, 2);
     } finally {
@@ -188,7 +189,7 @@ describe("engine with visibility", () => {
         }
         // Both notifications were attempted inline, before their deliveries were answered.
         const texts = endpoint.texts();
-        assert.ok(texts.some((t) => /re-ran the failed jobs .* attempt 1/.test(t)), texts.join("\n"));
+        assert.ok(texts.some((t) => /would re-run the failed jobs .* attempt 1/.test(t)), texts.join("\n"));
         assert.ok(texts.some((t) => /gave up: .* attempt 2 failed/.test(t)), texts.join("\n"));
       } finally {
         await endpoint.close();

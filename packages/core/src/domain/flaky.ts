@@ -1,8 +1,7 @@
+import { failedConclusion, foldAttempts, nextAttempt } from "./attempts.js";
 import type { HistoryEntry } from "./history.js";
-import { recordKey } from "./record.js";
 
-/** How a run with no workflow name is listed (and looked up). */
-export const UNNAMED_WORKFLOW = "(unnamed)";
+export { UNNAMED_WORKFLOW } from "./attempts.js";
 
 /** One workflow job's record over a period, as the status page's flaky-job table shows it. */
 export interface FlakyJob {
@@ -21,19 +20,6 @@ export interface FlakyJob {
   readonly evidenceCount: number;
 }
 
-interface AttemptFacts {
-  readonly jobs: Map<string, { conclusion: string | null; evidence?: string }>;
-  rerun: boolean;
-  /** The attempt's workflow_run conclusion, once an entry knew it. */
-  runConclusion: string | null;
-}
-
-const NOT_FAILED = new Set(["success", "skipped", "neutral"]);
-
-function failed(conclusion: string | null): boolean {
-  return conclusion !== null && !NOT_FAILED.has(conclusion);
-}
-
 /**
  * The flaky-job table from the decision history (pure): entries with `at >= since` are folded
  * per run attempt (what the last entry knew of each job wins), then counted per repository,
@@ -45,39 +31,19 @@ function failed(conclusion: string | null): boolean {
  * on webhook order. Most failures first.
  */
 export function flakyJobs(entries: readonly HistoryEntry[], since: number): FlakyJob[] {
-  const runs = new Map<string, { repo: string; workflow: string; attempts: Map<number, AttemptFacts> }>();
-  for (const entry of [...entries].filter((e) => e.at >= since).sort((a, b) => a.at - b.at)) {
-    const runKey = recordKey(entry.repo.id, entry.runId);
-    let run = runs.get(runKey);
-    if (run === undefined) {
-      run = { repo: `${entry.repo.owner}/${entry.repo.name}`, workflow: entry.workflow ?? UNNAMED_WORKFLOW, attempts: new Map() };
-      runs.set(runKey, run);
-    }
-    if (entry.workflow !== null) run.workflow = entry.workflow;
-    let attempt = run.attempts.get(entry.attempt);
-    if (attempt === undefined) {
-      attempt = { jobs: new Map(), rerun: false, runConclusion: null };
-      run.attempts.set(entry.attempt, attempt);
-    }
-    for (const job of entry.jobs) {
-      attempt.jobs.set(job.name, job.evidence === undefined ? { conclusion: job.conclusion } : { conclusion: job.conclusion, evidence: job.evidence });
-    }
-    if (entry.verdict === "rerun") attempt.rerun = true;
-    if (entry.runConclusion !== undefined) attempt.runConclusion = entry.runConclusion;
-  }
+  const runs = foldAttempts(entries, since);
   const table = new Map<string, { repo: string; workflow: string; job: string; failures: number; reruns: number; rerunsPassed: number; evidence: Map<string, number> }>();
   for (const run of runs.values()) {
     for (const [n, attempt] of run.attempts) {
-      const next = [...run.attempts.keys()].filter((k) => k > n).sort((a, b) => a - b)[0];
+      const next = nextAttempt(run, n);
       const rerun = attempt.rerun || next !== undefined;
-      const nextAttempt = next === undefined ? undefined : run.attempts.get(next);
       const passedNext = (name: string): boolean => {
-        if (nextAttempt === undefined) return false;
-        const conclusion = nextAttempt.jobs.get(name)?.conclusion ?? null;
-        return conclusion !== null ? conclusion === "success" : nextAttempt.runConclusion === "success";
+        if (next === undefined) return false;
+        const conclusion = next.jobs.get(name)?.conclusion ?? null;
+        return conclusion !== null ? conclusion === "success" : next.runConclusion === "success";
       };
       for (const [name, job] of attempt.jobs) {
-        if (!failed(job.conclusion)) continue;
+        if (!failedConclusion(job.conclusion)) continue;
         const key = JSON.stringify([run.repo, run.workflow, name]);
         let row = table.get(key);
         if (row === undefined) {

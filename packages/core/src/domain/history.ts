@@ -4,6 +4,7 @@ import type { RepoRef } from "./types.js";
 /**
  * What a decision came to for its attempt:
  * - rerun: GitHub accepted the rerun of failed jobs (or an earlier call had made it).
+ * - dry-run: DRY_RUN: the rerun would have been requested; GitHub was not called.
  * - pending: the rerun is decided but not accepted yet (GitHub failed or is busy; retried later).
  * - refused: GitHub refused the rerun (a missing permission, a run it will not re-run).
  * - gave-up: the attempt failed and will not be re-run (attempt limit, or the failure judged genuine).
@@ -11,7 +12,7 @@ import type { RepoRef } from "./types.js";
  * - not-rerun: the attempt failed but is out of scope (branch not in REPO_BRANCHES).
  * - other: any other recorded decision (a job seen completed with no earlier record, ...).
  */
-export type Verdict = "rerun" | "pending" | "refused" | "gave-up" | "passed" | "not-rerun" | "other";
+export type Verdict = "rerun" | "dry-run" | "pending" | "refused" | "gave-up" | "passed" | "not-rerun" | "other";
 
 export interface HistoryJob {
   readonly name: string;

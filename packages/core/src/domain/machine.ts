@@ -135,7 +135,10 @@ function drivePending(record: RunRecord, event: RunEvent, config: DecisionConfig
 /** The attempt is over (all tracked jobs completed, or workflow_run completed): rerun or not. */
 function finish(record: RunRecord, event: RunEvent, config: DecisionConfig): Decision {
   const what = label(record, record.attempt);
-  if (record.rerun.state === "requested") return result(record, event, 200, `failed jobs of ${what} were already re-run`);
+  if (record.rerun.state === "requested") {
+    const done = record.rerun.dryRun === true ? "were already decided for a rerun (DRY_RUN: GitHub not called)" : "were already re-run";
+    return result(record, event, 200, `failed jobs of ${what} ${done}`);
+  }
   if (record.rerun.state === "pending") return drivePending(record, event, config);
   if (record.rerun.state === "refused") {
     return result(record, event, 200, `${what}: GitHub refused the rerun for good (${record.rerun.message}); not requested again`);
@@ -280,7 +283,10 @@ export function settle(
             ? `${what} ${because}: DRY_RUN, would re-run failed jobs (GitHub not called)`
             : `${what} ${because}: GitHub accepted the rerun of failed jobs`
           : `${what}: an earlier call did re-run it (the run is at attempt ${outcome.runAttempt}); not called again`;
-      if (ours) next = { ...record, rerun: { state: "requested", attempt: action.attempt, at: now } };
+      if (ours) {
+        const dryRun = outcome.kind === "accepted" && outcome.dryRun === true;
+        next = { ...record, rerun: { state: "requested", attempt: action.attempt, at: now, ...(dryRun ? { dryRun: true as const } : {}) } };
+      }
       break;
     case "rejected":
       status = 502;

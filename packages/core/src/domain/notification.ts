@@ -27,7 +27,9 @@ export function notificationText(kind: NotifyKind, entry: HistoryEntry, failedJo
   const head =
     kind === "give-up"
       ? `job-rerunner gave up: ${repo} · ${workflow} on ${branch}, run ${entry.runId} attempt ${entry.attempt} failed and will not be re-run`
-      : `job-rerunner re-ran the failed jobs of ${repo} · ${workflow} on ${branch}, run ${entry.runId} attempt ${entry.attempt}`;
+      : entry.verdict === "dry-run"
+        ? `job-rerunner would re-run the failed jobs of ${repo} · ${workflow} on ${branch}, run ${entry.runId} attempt ${entry.attempt} (DRY_RUN: GitHub not called)`
+        : `job-rerunner re-ran the failed jobs of ${repo} · ${workflow} on ${branch}, run ${entry.runId} attempt ${entry.attempt}`;
   const jobs = failedJobs.length === 0 ? "(not known)" : failedJobs.slice(0, 20).join(", ") + (failedJobs.length > 20 ? `, and ${failedJobs.length - 20} more` : "");
   return `${head}\nRun: ${link}\nFailed jobs: ${jobs}\nReason: ${entry.reason}`;
 }

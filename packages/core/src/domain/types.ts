@@ -87,7 +87,8 @@ export type RerunState =
       /** Why the attempt is re-run (the failed jobs and their classes), for the answers that follow. */
       readonly because?: string;
     }
-  | { readonly state: "requested"; readonly attempt: number; readonly at: number }
+  /** GitHub accepted the rerun; `dryRun`: DRY_RUN decided it and GitHub was not called. */
+  | { readonly state: "requested"; readonly attempt: number; readonly at: number; readonly dryRun?: true }
   /** GitHub refused the rerun for good (403 permission, 404, 422): never requested again for this attempt. */
   | { readonly state: "refused"; readonly attempt: number; readonly at: number; readonly message: string };
 

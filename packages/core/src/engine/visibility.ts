@@ -48,7 +48,8 @@ interface Finding {
   readonly metric?: RerunMetricOutcome;
 }
 
-const NOTIFY_KIND: Partial<Record<Verdict, NotifyKind>> = { "gave-up": "give-up", refused: "give-up", rerun: "rerun" };
+// A dry run notifies as a rerun would, in words that say nothing was called (notificationText).
+const NOTIFY_KIND: Partial<Record<Verdict, NotifyKind>> = { "gave-up": "give-up", refused: "give-up", rerun: "rerun", "dry-run": "rerun" };
 
 const RERUN_OUTCOME: Record<RerunOutcome["kind"], RerunMetricOutcome> = {
   accepted: "requested",
@@ -232,9 +233,16 @@ export function createVisibility(options: VisibilityOptions) {
     },
     /** After a rerun call's outcome was recorded. */
     async settled(event: RunEvent, outcome: RerunOutcome, settlement: Settlement, attempt: number, config: Config, deadline: number): Promise<void> {
-      observe({ type: "rerun", outcome: RERUN_OUTCOME[outcome.kind] });
+      const dryRun = outcome.kind === "accepted" && outcome.dryRun === true;
+      observe({ type: "rerun", outcome: dryRun ? "dry_run" : RERUN_OUTCOME[outcome.kind] });
       // Only a refusal for good gives up; a refusal that may pass later (a bad token) stays pending.
-      const verdict: Verdict = outcome.kind === "accepted" || outcome.kind === "already-done" ? "rerun" : outcome.kind === "rejected" ? "refused" : "pending";
+      const verdict: Verdict = dryRun
+        ? "dry-run"
+        : outcome.kind === "accepted" || outcome.kind === "already-done"
+          ? "rerun"
+          : outcome.kind === "rejected"
+            ? "refused"
+            : "pending";
       const record = settlement.record;
       const finding: Finding = {
         verdict,

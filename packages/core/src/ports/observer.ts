@@ -1,5 +1,5 @@
 /** How a rerun the engine drove came out, in the words the metrics use. */
-export type RerunMetricOutcome = "requested" | "already_done" | "refused" | "pending";
+export type RerunMetricOutcome = "requested" | "already_done" | "refused" | "pending" | "dry_run";
 
 /**
  * What the engine reports as it works, for metrics and logs. Read-only: an observer sees what
