@@ -5,7 +5,8 @@ import { createRequire } from "node:module";
 // `npm run sweep` / `job-rerunner sweep`: one reconciliation with GitHub, then exit.
 import { ConfigError } from "@job-rerunner/core";
 import { startServer, type RunningServer } from "./server.js";
-import { runSweepCommand } from "./sweep-command.js";
+import { runSendCommand, SEND_USAGE } from "./send-command.js";
+import { runSweepCommand, SWEEP_USAGE } from "./sweep-command.js";
 
 function fail(message: string): never {
   process.stderr.write(`job-rerunner: ${message}\n`);
@@ -14,6 +15,7 @@ function fail(message: string): never {
 
 const USAGE = `Usage: job-rerunner [--help | --version]
        job-rerunner sweep      one pass over pending reruns and SWEEP_REPOS, then exit (cron)
+       job-rerunner send [URL] sign and post one failed run's deliveries to a running server
 
 Runs the job-rerunner webhook server: POST / takes GitHub's workflow_job and workflow_run
 deliveries and re-runs the failed jobs of a finished run, once per attempt.
@@ -28,7 +30,7 @@ Configured by environment variables (the README's configuration table has each w
                               act as a GitHub App with each delivery's installation token
   ALLOWED_OWNERS              owners served (default all); REPO_CONFIG, REPO_CONFIG_TTL_S: .github/job-rerunner.yml
   GITHUB_API_URL              GitHub Enterprise Server: https://HOST/api/v3
-  DRY_RUN                     true: decide and record, call nothing on GitHub
+  DRY_RUN                     true: decide and record, never re-run (the rerun policy's reads still go)
  What is re-run
   REPO_BRANCHES               branches to re-run (default: the repository's default branch)
   RUN_ATTEMPTS                total attempts per run, the first included (default 4, at most 51)
@@ -129,6 +131,20 @@ async function sweep(): Promise<void> {
   process.exitCode = code;
 }
 
-// --help wins over everything, so `job-rerunner sweep --help` never sweeps.
-if (process.argv[2] === "sweep" && !process.argv.includes("--help") && !process.argv.includes("-h")) void sweep();
-else void main();
+async function send(args: readonly string[]): Promise<void> {
+  process.exitCode = await runSendCommand(args, process.env, {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`job-rerunner send: ${line}\n`),
+  });
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const wantsHelp = rest.includes("--help") || rest.includes("-h");
+// A subcommand's --help is its own usage, and never runs it.
+if (command === "sweep") {
+  if (wantsHelp) process.stdout.write(SWEEP_USAGE);
+  else void sweep();
+} else if (command === "send") {
+  if (wantsHelp) process.stdout.write(SEND_USAGE);
+  else void send(rest);
+} else void main();

@@ -42,14 +42,18 @@ export function createMetrics(): Metrics {
     labelNames: ["endpoint", "status"] as const,
     registers,
   });
-  const rateLimit = new Gauge({
-    name: "job_rerunner_github_rate_limit_remaining",
-    help: "x-ratelimit-remaining of the latest GitHub answer that had one (NaN until one had).",
-    registers,
-  });
-  // Not 0 before GitHub has answered (after a restart, or for ever under DRY_RUN): an alert on a
-  // low remaining budget would fire. NaN compares false with any threshold.
-  rateLimit.set(Number.NaN);
+  // Created with GitHub's first answer that has the header: before it (after a restart, or for
+  // ever under DRY_RUN) the series is absent, neither 0 (an alert on a low budget would fire) nor
+  // NaN (which prom-client writes as "Nan").
+  let rateLimit: Gauge | undefined;
+  const rateLimitRemaining = (remaining: number): void => {
+    rateLimit ??= new Gauge({
+      name: "job_rerunner_github_rate_limit_remaining",
+      help: "x-ratelimit-remaining of the latest GitHub answer that had one (absent until one had).",
+      registers,
+    });
+    rateLimit.set(remaining);
+  };
   const conflicts = new Counter({
     name: "job_rerunner_store_conflicts_total",
     help: "Compare-and-set writes lost to another writer (then read and decided again), by operation.",
@@ -82,7 +86,7 @@ export function createMetrics(): Metrics {
         return;
       case "github-call":
         githubCalls.labels(o.endpoint, o.status === null ? "none" : String(o.status)).inc();
-        if (o.rateLimitRemaining !== null) rateLimit.set(o.rateLimitRemaining);
+        if (o.rateLimitRemaining !== null) rateLimitRemaining(o.rateLimitRemaining);
         return;
       case "sweep":
         sweeps.inc();

@@ -8,6 +8,7 @@ import {
   notifierFromEnv,
   sweepConfigFromEnv,
   type Env,
+  type Logger,
   type ReconcileResult,
 } from "@job-rerunner/core";
 import { logLevelFromEnv } from "./server.js";
@@ -21,6 +22,23 @@ export interface SweepCommandIo {
   /** Aborted to stop between runs (SIGTERM). */
   readonly signal?: AbortSignal;
 }
+
+export const SWEEP_USAGE = `Usage: job-rerunner sweep
+
+One reconciliation with GitHub, then exit (for cron, or by hand): drives every pending rerun
+whose holder gave up (GitHub answered "already running", or a process stopped mid-call), then
+lists the finished failed runs of SWEEP_REPOS since the last sweep and re-runs those whose
+deliveries never came. Uses the server's environment and STORE, so it never re-runs twice
+beside a running server.
+
+  SWEEP_REPOS        owner/name,... to list (unset: only the pending reruns are driven)
+  SWEEP_LOOKBACK_H   how far back the first sweep of a repository looks (default 1)
+  SWEEP_HORIZON_H    how long before that a run may have been created (default 24)
+  and the server's GITHUB_SIGN_KEY, GITHUB_TOKEN or GITHUB_APP_*, STORE, GITHUB_API_URL
+
+Exit codes: 0 it ran (each repository's problems are in the summary); 1 bad configuration,
+a store it cannot open, or GitHub rejected the token; 2 GitHub could not be reached at all.
+`;
 
 /** The text `job-rerunner sweep` prints after its log lines. */
 export function formatResult(result: ReconcileResult): string {
@@ -48,7 +66,11 @@ export async function runSweepCommand(env: Env, io: SweepCommandIo): Promise<num
   try {
     config = configFromEnv(env);
     const sweep = sweepConfigFromEnv(env);
-    const logger = jsonLogger({ level: logLevelFromEnv(env), write: (line) => io.out(line + "\n") });
+    const log = jsonLogger({ level: logLevelFromEnv(env), write: (line) => io.out(line + "\n") });
+    // The sweep's own summary line is printed for people below (formatResult): logged once, not twice.
+    const logger: Logger = (entry) => {
+      if (entry.msg !== "sweep") log(entry);
+    };
     // Opened now (PostgreSQL: connected), so a store that cannot be reached is a clear exit 1.
     opened = await openStore(config.store);
     const notifier = notifierFromEnv(env);
@@ -66,7 +88,7 @@ export async function runSweepCommand(env: Env, io: SweepCommandIo): Promise<num
     const sweep = result.sweep;
     const githubApiUrl = env.GITHUB_API_URL?.trim() || "https://api.github.com";
     if (sweep?.unreachable === true) {
-      io.err(`GitHub could not be reached at ${githubApiUrl}: ${sweep.problems[0] ?? "no answer"}`);
+      io.err(`GitHub could not be reached at ${githubApiUrl} (the problem is listed above)`);
       return 2;
     }
     if (sweep?.unauthorized === true) {

@@ -29,7 +29,7 @@ export function visibilityFromEnv(env: Env): VisibilitySettings {
 
 /**
  * GET /metrics (unless METRICS=false) and GET /status (only when STATUS_TOKEN is set; otherwise
- * the app's JSON 404, as for any unknown path) on the server's Express app. Read-only.
+ * a JSON 404 naming the variable) on the server's Express app. Read-only.
  */
 export function mountVisibility(app: express.Express, settings: VisibilitySettings, context: { store: Store; config: Config; logger: Logger }): { observer: Observer | undefined } {
   let observer: Observer | undefined;
@@ -49,6 +49,17 @@ export function mountVisibility(app: express.Express, settings: VisibilitySettin
   if (settings.statusToken !== null) {
     const status = createStatusHandler({ ...context, token: settings.statusToken });
     app.get("/status", (req: express.Request, res: express.Response) => status(req as IncomingMessage, res as ServerResponse));
+  } else {
+    // Off, and says how to turn it on (it reveals nothing either way).
+    app.get("/status", (req: express.Request, res: express.Response) => {
+      res.status(404).json({
+        status: 404,
+        action: "none",
+        reason: `the status page is off: set STATUS_TOKEN (at least ${MIN_STATUS_TOKEN_LENGTH} characters, e.g. openssl rand -hex 24) to serve it at GET /status`,
+        delivery: null,
+        run: null,
+      });
+    });
   }
   return { observer };
 }

@@ -142,12 +142,14 @@ describe("status page in a real browser", () => {
 });
 
 describe("status page without STATUS_TOKEN", () => {
-  it("is not served: the JSON 404 of any unknown path", async () => {
+  it("is not served: a JSON 404 that names STATUS_TOKEN as the way to turn it on", async () => {
     const server = await startServer({ GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "error" }, { port: 0, host: "127.0.0.1" });
     try {
       const response = await fetch(`${server.url}/status`, { headers: { authorization: `Bearer ${STATUS_TOKEN}` } });
       assert.equal(response.status, 404);
-      assert.equal(((await response.json()) as { status: number }).status, 404);
+      const body = (await response.json()) as { status: number; reason: string };
+      assert.equal(body.status, 404);
+      assert.match(body.reason, /the status page is off: set STATUS_TOKEN \(at least 12 characters/);
     } finally {
       await server.close();
     }

@@ -78,6 +78,7 @@ describe("configFromEnv", () => {
     expectConfigError({ ...base, DRY_RUN: "maybe" }, "DRY_RUN", /true or false/);
     expectConfigError({ ...base, GITHUB_API_URL: "not a url" }, "GITHUB_API_URL", /http/);
     expectConfigError({ ...base, GITHUB_API_URL: "ftp://x" }, "GITHUB_API_URL", /http/);
+    expectConfigError({ ...base, GITHUB_API_URL: "http://127.0.0.1:1" }, "GITHUB_API_URL", /port 1 is one that fetch refuses to connect to/);
     expectConfigError({ ...base, STORE: "redis" }, "STORE", /memory/);
     expectConfigError({ ...base, RERUN_CONCLUSIONS: "failure,flaky" }, "RERUN_CONCLUSIONS", /flaky/);
     expectConfigError({ ...base, REPO_BRANCHES: " , " }, "REPO_BRANCHES", /at least one/);
