@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { pendingUntil, type HistoryEntry, type JsonValue, type RunRecord, type Store, type Versioned, type VersionedDoc } from "@job-rerunner/core";
@@ -85,6 +85,31 @@ interface Row {
  * Every compare-and-set is a single conditional statement, so it is atomic across
  * connections and processes sharing the file, not only within this one.
  */
+/**
+ * Creates `dir` and its missing parents one level at a time from the nearest existing one. Not
+ * mkdirSync's `recursive`: under a parent it cannot create in (/proc, a read-only mount), Node's
+ * recursive mkdir can loop for ever; here the first level that fails throws its own error.
+ */
+function ensureDirectory(dir: string): void {
+  const missing: string[] = [];
+  let existing = dir;
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  if (existsSync(existing) && !statSync(existing).isDirectory()) throw new Error(`cannot create ${dir}: ${existing} is not a directory`);
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      // Another process created it meanwhile (two instances starting on one file).
+      if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
+    }
+  }
+}
+
 export class SqliteStore implements Store {
   readonly path: string;
   readonly #db: Database.Database;
@@ -105,7 +130,7 @@ export class SqliteStore implements Store {
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path === ":memory:" ? path : resolve(path);
     // The first start creates ./data (or whatever directory STORE names).
-    if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
+    if (this.path !== ":memory:") ensureDirectory(dirname(this.path));
     this.#now = options.now ?? Date.now;
     const busyTimeoutMs = options.busyTimeoutMs ?? 1000;
     if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new RangeError(`busyTimeoutMs must be a whole number of milliseconds, got ${busyTimeoutMs}`);

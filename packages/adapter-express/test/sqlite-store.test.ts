@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { storeContract, sampleRecord } from "@job-rerunner/testing";
@@ -31,6 +31,19 @@ describe("SqliteStore specifics", () => {
       assert.deepEqual(got?.record, record);
       assert.equal(got?.version, version);
       await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a directory it cannot create (under /proc, under a file) fails at once with the path, instead of hanging", { timeout: 10_000 }, () => {
+    if (existsSync("/proc/self")) assert.throws(() => new SqliteStore("/proc/nope/deeper/x.sqlite"), /ENOENT.*mkdir '\/proc\/nope'/);
+    const dir = mkdtempSync(join(tmpdir(), "job-rerunner-sqlite-file-"));
+    try {
+      const file = join(dir, "a-file");
+      new SqliteStore(join(dir, "made", "x.sqlite")).close();
+      writeFileSync(file, "");
+      assert.throws(() => new SqliteStore(join(file, "sub", "x.sqlite")), /is not a directory/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
