@@ -31,6 +31,9 @@ export function storeFromSpec(spec: StoreSpec | string | null, env: Env): { stor
     if (env.FIRESTORE_EMULATOR_HOST) {
       settings.host = env.FIRESTORE_EMULATOR_HOST;
       settings.ssl = false;
+      // Said, so the client does not look for Google credentials (and the metadata server, with a
+      // MetadataLookupWarning off Google Cloud) just to learn it.
+      settings.universeDomain = "googleapis.com";
     }
     const databaseId = env.FIRESTORE_DATABASE?.trim();
     if (databaseId) settings.databaseId = databaseId;

@@ -18,6 +18,11 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
+/** What the client gets for FIRESTORE_EMULATOR_HOST (src/store-from-spec.ts does the same). */
+export function emulatorSettings(projectId: string, host: string) {
+  return { projectId, host, ssl: false, universeDomain: "googleapis.com" };
+}
+
 export async function startEmulator(projectId = "job-rerunner-test"): Promise<Emulator> {
   const server = new FirestoreServer();
   enforceUpdateTimePreconditions(server.state);
@@ -29,7 +34,7 @@ export async function startEmulator(projectId = "job-rerunner-test"): Promise<Em
     host,
     projectId,
     client() {
-      const firestore = new Firestore({ projectId, host, ssl: false });
+      const firestore = new Firestore(emulatorSettings(projectId, host));
       clients.push(firestore);
       return firestore;
     },
