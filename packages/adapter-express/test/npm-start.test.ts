@@ -101,4 +101,27 @@ describe("npm start", () => {
     assert.ok(!stderr.includes(password) && !npm.stdout.join("\n").includes(password), "the password is never printed");
     assert.ok(!npm.logs().some((l) => l.msg === "listening"), "it never listened");
   });
+
+  it("README's first delivery: DRY_RUN=true npm start, then npm run send ends in 201 'would re-run' (exit 0)", { timeout: 300_000 }, async () => {
+    const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), GITHUB_SIGN_KEY: SECRET };
+    const npm = spawnLogged("npm", ["start"], { ...env, DRY_RUN: "true", STORE: "memory", PORT: "0" }, ROOT);
+    let exited = false;
+    void npm.exited.then(() => (exited = true));
+    try {
+      await waitFor(() => exited || npm.logs().some((l) => l.msg === "listening"), "the server to listen", 240_000);
+      const port = npm.logs().find((l) => l.msg === "listening")?.port;
+      assert.equal(typeof port, "number", `no "listening" line: ${npm.stderr.join("")}${npm.stdout.join("\n")}`);
+      const send = spawnLogged("npm", ["run", "--silent", "send", "--", `http://127.0.0.1:${String(port)}/`], env, ROOT);
+      const sent = await send.exited;
+      const out = send.stdout.join("\n");
+      assert.equal(sent.code, 0, send.stderr.join("") + out);
+      assert.match(out, /-> 201 +.*DRY_RUN, would re-run failed jobs \(GitHub not called\)/);
+      assert.match(out, /-> 200 +.*already decided for a rerun \(DRY_RUN: GitHub not called\)$/);
+    } finally {
+      if (!exited) {
+        npm.process.kill("SIGTERM");
+        await npm.exited;
+      }
+    }
+  });
 });

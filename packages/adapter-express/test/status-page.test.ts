@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/testing";
 import { startServer, type RunningServer } from "../src/server.js";
-import { replayAttempt, replayRecordedRuns } from "./status-replay.js";
+import { recordPastDays, replayAttempt, replayRecordedRuns } from "./status-replay.js";
+import { BIN, spawnLogged, TSX } from "./support.js";
 
 const SECRET = "status-webhook-secret";
 const STATUS_TOKEN = "status-token-for-the-browser-test";
@@ -60,6 +61,8 @@ describe("status page in a real browser", () => {
   before(async () => {
     gh = await startFakeGitHub();
     dir = mkdtempSync(join(tmpdir(), "job-rerunner-status-"));
+    // Four earlier flaky runs (days 9 to 26 ago: in the 30-day table and the chart, not the 7-day table).
+    await recordPastDays(join(dir, "runs.db"), SECRET, gh, [26, 19, 12, 9], 700);
     server = await startStatusServer(gh, dir, { RUN_ATTEMPTS: "3" });
     await replayRecordedRuns(server.url, SECRET, gh);
     browser = await launchBrowser();
@@ -79,11 +82,21 @@ describe("status page in a real browser", () => {
       assert.deepEqual(row("deploy"), ["octo-org/octo-repo", "Deploy", "deploy", "1", "0", "0"]);
       assert.deepEqual(row("smoke"), ["octo-org/octo-repo", "Deploy", "smoke", "1", "0", "0"]);
       assert.equal(rows.length, 4, "build never failed, so it is not listed");
-      assert.equal(await page.$$eval("#flaky-30 tbody tr", (trs) => trs.length), 4);
+      const rows30 = await page.$$eval("#flaky-30 tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent?.trim() ?? "")));
+      assert.equal(rows30.length, 4);
+      assert.deepEqual(rows30.find((r) => r[2] === "test (ubuntu)")?.slice(3, 6), ["8", "7", "5"], "the earlier weeks' four flaky runs count over 30 days");
+      // The picture: 30 days, 3 bars each, the earlier days' reruns among them, and the figures beside it.
+      assert.equal(await page.$$eval("#activity-chart rect > title", (ts) => ts.length), 90);
+      const titles = await page.$$eval("#activity-chart rect > title", (ts) => ts.map((t) => t.textContent ?? ""));
+      assert.equal(titles.filter((t) => /: 1 failed attempts, 1 re-run, 1 re-run passed$/.test(t)).length, 4 * 3, titles.join("\n"));
+      const figure = (id: string) => page.$eval(`#${id} dd`, (dd) => dd.textContent ?? "");
+      // Reruns GitHub accepted: 4 earlier, 801, 802 (twice: attempts 1 and 2), 803.
+      assert.equal(await figure("reruns-made"), "8");
+      assert.equal(await figure("clicks-saved"), "8");
 
       const links = await page.$$eval("#decisions a", (as) => as.map((a) => a.getAttribute("href") ?? ""));
       assert.ok(links.length >= 8, `decisions link their runs (${links.length})`);
-      for (const href of links) assert.match(href, /^https:\/\/github\.com\/octo-org\/octo-repo\/actions\/runs\/80[1-5]\/attempts\/[1-3]$/);
+      for (const href of links) assert.match(href, /^https:\/\/github\.com\/octo-org\/octo-repo\/actions\/runs\/(80[1-5]|70[0-3])\/attempts\/[1-3]$/);
       const pending = await page.$$eval("#pending tbody tr", (trs) => trs.map((tr) => tr.textContent ?? ""));
       // A rerun GitHub refused for good (a missing permission) is not pending: it is listed as refused below.
       assert.equal(pending.length, 1, pending.join("\n"));
@@ -207,3 +220,58 @@ describe("status page evidence from the rerun policy, in a real browser", () => 
   });
 });
 
+// The first hour, as README tells it: a DRY_RUN server, `job-rerunner send`, then the page.
+describe("a first delivery with job-rerunner send, on the status page in a real browser", () => {
+  let gh: FakeGitHub;
+  let server: RunningServer;
+  let browser: Browser;
+  let dir: string;
+  let sentOut = "";
+  let pastReruns = 0;
+
+  before(async () => {
+    gh = await startFakeGitHub();
+    dir = mkdtempSync(join(tmpdir(), "job-rerunner-send-status-"));
+    // Real reruns on earlier days (before DRY_RUN was switched on), so the chart has a month.
+    pastReruns = await recordPastDays(join(dir, "runs.db"), SECRET, gh, [20, 13, 6, 2], 760);
+    server = await startStatusServer(gh, dir, { DRY_RUN: "true" });
+    const send = spawnLogged(process.execPath, ["--conditions=source", "--import", TSX, BIN, "send", `${server.url}/`], { PATH: process.env.PATH ?? "", GITHUB_SIGN_KEY: SECRET }, dir);
+    const exit = await send.exited;
+    sentOut = send.stdout.join("\n");
+    assert.equal(exit.code, 0, send.stderr.join("") + sentOut);
+    browser = await launchBrowser();
+  });
+  after(() => shutDown(browser, server, gh, dir));
+
+  it("send ends in 201 'would re-run'; the page shows it as a dry run, counted apart from reruns, and draws the month", async () => {
+    assert.match(sentOut, /-> 201 +.*DRY_RUN, would re-run failed jobs \(GitHub not called\)/);
+    assert.equal(pastReruns, 4);
+    const context = await browser.newContext({ httpCredentials: { username: "status", password: STATUS_TOKEN }, viewport: { width: 1200, height: 900 } });
+    try {
+      const page = await context.newPage();
+      assert.equal((await page.goto(`${server.url}/status`))?.status(), 200);
+      const decisions = await page.$$eval("#decisions tbody tr", (trs) =>
+        trs.map((tr) => ({ badge: tr.querySelector(".v")?.textContent ?? "", cls: tr.querySelector(".v")?.className ?? "", text: tr.textContent ?? "" })),
+      );
+      const dry = decisions.filter((d) => d.badge === "dry run");
+      assert.equal(dry.length, 1, JSON.stringify(decisions));
+      assert.equal(dry[0]!.cls, "v dry-run");
+      assert.match(dry[0]!.text, /Codertocat\/Hello-World/);
+      assert.match(dry[0]!.text, /would re-run failed jobs/);
+      assert.ok(!decisions.some((d) => d.badge === "rerun" && /Hello-World/.test(d.text)), "the dry run is never shown as a rerun");
+      const figure = (id: string) => page.$eval(`#${id} dd`, (dd) => dd.textContent ?? "");
+      assert.equal(await figure("reruns-made"), "4", "only the real reruns");
+      assert.equal(await figure("dry-runs"), "1");
+      assert.equal(await figure("reruns-passed"), "100%");
+      const titles = await page.$$eval("#activity-chart rect > title", (ts) => ts.map((t) => t.textContent ?? ""));
+      assert.equal(titles.length, 90);
+      const today = titles.at(-1) ?? "";
+      assert.match(today, /: 1 failed attempts, 0 re-run, 0 re-run passed, 1 dry run$/, "today: the dry run, not a rerun");
+      assert.equal(titles.filter((t) => /1 re-run, 1 re-run passed$/.test(t)).length, 4 * 3, "the four earlier days");
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, "status-page-first-delivery.png"), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,6 +1,8 @@
 // Recorded runs replayed as signed deliveries (payloads from @octokit/webhooks-examples), for
 // the status page's tests: flaky jobs, a give-up at the attempt limit, a refused and a pending rerun.
+import { configFromEnv, createRerunner } from "@job-rerunner/core";
 import { signedDelivery, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
+import { SqliteStore } from "../src/sqlite-store.js";
 import { deliver, type Answer } from "./support.js";
 
 const BASE = { owner: "octo-org", repo: "octo-repo", branch: "master", workflow: "CI" } as const;
@@ -53,4 +55,43 @@ export async function replayRecordedRuns(url: string, secret: string, gh: FakeGi
   gh.rerun("server-error");
   await replayAttempt(url, secret, 805, 1, [{ id: 8051, name: "smoke", conclusion: "failure" }], "Deploy");
   gh.rerun("ok");
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Earlier weeks of the decision history, made by the real engine on the server's SQLite file
+ * with its clock set back (GitHub = the stand-in): per day given, a run whose "test (ubuntu)"
+ * fails, is re-run and passes on its rerun. Returns the reruns made.
+ */
+export async function recordPastDays(file: string, secret: string, gh: FakeGitHub, daysAgo: readonly number[], firstRunId: number): Promise<number> {
+  const store = new SqliteStore(file);
+  let made = 0;
+  try {
+    for (const [i, days] of daysAgo.entries()) {
+      const at = Date.now() - days * DAY;
+      const rerunner = createRerunner({
+        config: configFromEnv({ GITHUB_SIGN_KEY: secret, GITHUB_TOKEN: "ghp_past_days", GITHUB_API_URL: gh.url }),
+        store,
+        clock: () => at,
+        logger: () => {},
+        reconciledElsewhere: true,
+      });
+      const runId = firstRunId + i;
+      gh.run(runId).status = "completed";
+      const shape = { ...BASE, runId };
+      const handle = (event: "workflow_job" | "workflow_run", payload: Record<string, unknown>) => {
+        const d = signedDelivery(secret, event, payload);
+        return rerunner.handle({ headers: d.headers, rawBody: d.rawBody });
+      };
+      await handle("workflow_job", workflowJobPayload({ ...shape, jobId: runId * 10, jobName: "test (ubuntu)", action: "queued" }));
+      const failed = await handle("workflow_job", workflowJobPayload({ ...shape, jobId: runId * 10, jobName: "test (ubuntu)", action: "completed", conclusion: "failure" }));
+      if (failed.status === 201) made++;
+      await handle("workflow_job", workflowJobPayload({ ...shape, attempt: 2, jobId: runId * 10 + 1, jobName: "test (ubuntu)", action: "completed", conclusion: "success" }));
+      await handle("workflow_run", workflowRunPayload({ ...shape, attempt: 2, action: "completed", conclusion: "success" }));
+    }
+  } finally {
+    await store.close();
+  }
+  return made;
 }
