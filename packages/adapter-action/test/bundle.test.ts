@@ -7,6 +7,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { INPUTS, RUN_ID_INPUT } from "@job-rerunner/adapter-action";
+import { parse } from "yaml";
 import { ROOT, actionYml } from "./support.js";
 
 describe("the action's bundle and action.yml", () => {
@@ -47,5 +48,21 @@ describe("the action's bundle and action.yml", () => {
     assert.equal(yml.inputs["run-attempts"]?.default, "4");
     assert.equal(yml.inputs["repo-config"]?.default, "true");
     assert.deepEqual(Object.keys(yml.outputs).sort(), ["failed-jobs", "reason", "rerun"]);
+  });
+
+  it("examples/action is a complete workflow: workflow_run completed, the minimal permissions, only declared inputs", () => {
+    interface Workflow {
+      on: { workflow_run?: { workflows?: string[]; types?: string[] } };
+      permissions: Record<string, string>;
+      jobs: Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }>;
+    }
+    const workflow = parse(readFileSync(join(ROOT, "examples/action/rerun-failed-jobs.yml"), "utf8")) as Workflow;
+    assert.deepEqual(workflow.on.workflow_run, { workflows: ["CI"], types: ["completed"] });
+    assert.deepEqual(workflow.permissions, { actions: "write", checks: "read", contents: "read" });
+    const steps = Object.values(workflow.jobs).flatMap((job) => job.steps);
+    const uses = steps.filter((s) => s.uses?.startsWith("job-rerunner/job-rerunner@"));
+    assert.equal(uses.length, 1);
+    const declared = Object.keys(actionYml().inputs);
+    for (const name of Object.keys(uses[0]?.with ?? {})) assert.ok(declared.includes(name), `${name} is not an input of action.yml`);
   });
 });
