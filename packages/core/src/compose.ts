@@ -8,7 +8,9 @@ import type { Env } from "./env/primitives.js";
 import { createAppRunLister } from "./github/app/app-run-lister.js";
 import { createGitHubApp, type GitHubApp } from "./github/app/github-app.js";
 import { createGitHubAccess } from "./github/clients.js";
+import { createOctokitClient } from "./github/reruns.js";
 import { createRunLister } from "./github/runs.js";
+import { createSingleRun, type SingleRun } from "./engine/single-run.js";
 import { createNotifier } from "./infra/chat-notifier.js";
 import { createDryRunClient } from "./infra/dry-run-client.js";
 import { jsonLogger } from "./infra/json-logger.js";
@@ -119,6 +121,30 @@ export function createRerunner(options: RerunnerOptions): Rerunner {
     }, RECONCILER_GRACE_MS).unref();
   }
   return rerunner;
+}
+
+export interface RunDeciderOptions {
+  /** From `configFromEnv(env, { webhook: false })`: a token (not an App), the API URL, the decision settings. */
+  readonly config: Config;
+  /** Default: JSON lines on stdout at `info`. */
+  readonly logger?: Logger | undefined;
+  /** Epoch milliseconds; injectable for tests. */
+  readonly clock?: (() => number) | undefined;
+}
+
+/**
+ * Decides single completed runs with no store, GitHub's own run being the state (the GitHub
+ * Action): the repository's file, the policy's facts, `decide`, and a rerun only once a read of
+ * the run shows it still at the event's attempt and completed. Octokit clients on
+ * config.githubApiUrl with config.githubToken; under DRY_RUN a rerun client that calls nothing.
+ */
+export function createRunDecider(options: RunDeciderOptions): SingleRun {
+  const { config } = options;
+  const clock = options.clock ?? Date.now;
+  const logger = safeLogger(options.logger ?? jsonLogger());
+  const access = createGitHubAccess({ config, app: null, github: config.dryRun ? createDryRunClient(logger) : undefined });
+  const runReader = createOctokitClient({ token: config.githubToken, baseUrl: config.githubApiUrl });
+  return createSingleRun({ config, access, runReader, logger, clock, dryRun: config.dryRun });
 }
 
 export interface ReconcilerOptions {

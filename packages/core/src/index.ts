@@ -6,12 +6,15 @@ export {
   createRerunner,
   createReconciler,
   startReconciler,
+  createRunDecider,
   notifierFromEnv,
   type RerunnerOptions,
   type ReconcilerOptions,
   type StartReconcilerOptions,
   type RunningReconciler,
+  type RunDeciderOptions,
 } from "./compose.js";
+export type { SingleRun, SingleRunResult, RunEventRead } from "./engine/single-run.js";
 export type { Rerunner } from "./engine/pipeline.js";
 export type { Reconciler, ReconcileResult } from "./engine/reconcile/reconciler.js";
 export type { PendingSummary } from "./engine/reconcile/pending-driver.js";
@@ -19,7 +22,7 @@ export { formatSweepSummary, type SweepSummary } from "./engine/reconcile/sweep.
 export { liveness, readiness, type HealthAnswer } from "./engine/health.js";
 
 // Configuration from the environment (the only reader of process.env and files).
-export { configFromEnv, defineConfig } from "./env/config.js";
+export { configFromEnv, defineConfig, type ConfigFromEnvOptions } from "./env/config.js";
 export { ConfigError } from "./env/config-error.js";
 export { booleanFromEnv, type Env } from "./env/primitives.js";
 export { sweepConfigFromEnv } from "./env/sweep.js";
@@ -35,6 +38,7 @@ export type { WebhookResponse, ResponseBody } from "./webhook/answer.js";
 // The pure domain: events, the state machine, the rerun policy.
 export { parseEvent, type ParsedEvent, type Envelope } from "./domain/event.js";
 export { decide, settle, type RerunOutcome, type Settlement } from "./domain/machine.js";
+export { decideCompletedRun, type RunDecision, type FailedJobReport } from "./domain/run-decision.js";
 export { classifyJob } from "./domain/policy/classify.js";
 export { compilePolicy, PolicyError, type RerunPolicy, type RawPolicy } from "./domain/policy/policy.js";
 export { compileBranchPatterns, type BranchMatcher } from "./domain/branches.js";

@@ -82,6 +82,10 @@ export interface FakeRun {
   conclusion: string | null;
   /** While set and in the future, the run is in progress and a rerun POST answers 403 "already running". */
   completesAt?: number;
+  /** What the run read also reports (defaults as the payload helpers: "master", "CI", "octocat"). */
+  headBranch?: string | null;
+  name?: string | null;
+  actor?: string | null;
 }
 
 /** A run as `GET /repos/{o}/{r}/actions/runs` lists it; every field but `id` has a default. */
@@ -523,7 +527,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
           return json(res, 403, { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, { "retry-after": "1" });
         }
         const state = current(runId);
-        return json(res, 200, { id: runId, run_attempt: state.runAttempt, status: state.status, conclusion: state.conclusion });
+        const actor = state.actor === undefined ? "octocat" : state.actor;
+        return json(res, 200, {
+          id: runId,
+          run_attempt: state.runAttempt,
+          status: state.status,
+          conclusion: state.conclusion,
+          head_branch: state.headBranch === undefined ? "master" : state.headBranch,
+          name: state.name === undefined ? "CI" : state.name,
+          actor: actor === null ? null : { login: actor, id: 1, type: "User" },
+          triggering_actor: actor === null ? null : { login: actor, id: 1, type: "User" },
+        });
       }
       const repository = REPO_PATH.exec(path);
       if (req.method === "GET" && repository) {

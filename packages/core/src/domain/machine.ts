@@ -246,7 +246,7 @@ export type RerunOutcome =
   /** Refused, but it may go through later (a bad token, fixed by the operator): stays pending. */
   | { readonly kind: "refused"; readonly message: string }
   /** Refused for good (403 for a missing permission, 404, 422): the rerun becomes `refused`. */
-  | { readonly kind: "rejected"; readonly message: string }
+  | { readonly kind: "rejected"; readonly message: string; readonly missingPermission?: boolean }
   | { readonly kind: "transient"; readonly message: string };
 
 export interface Settlement {

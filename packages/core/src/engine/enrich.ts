@@ -19,6 +19,11 @@ export interface EnrichContext {
   readonly readRecord: (event: RunEvent, deadline: number) => Promise<RunRecord | undefined>;
   /** The failed jobs' records in the decision history (RERUN_FLAKY_AFTER). */
   readonly histories: JobHistories;
+  /**
+   * List a failed attempt's jobs even when the policy classifies none (no annotation or log is
+   * read then): a host that names the failed jobs it decided on (the GitHub Action's summary).
+   */
+  readonly listFailedJobs?: boolean;
 }
 
 type Wanted = Omit<JobFacts, "annotations" | "log">;
@@ -74,7 +79,7 @@ export function createEnricher(
   // The configuration and the credentials are the event's own (a repository's file, an App installation).
   return async function enrich(event, deadline, { config, facts }) {
     const policy = config.policy;
-    if (!classifies(policy)) return event;
+    if (!classifies(policy) && context.listFailedJobs !== true) return event;
     // Half the deadline at most: the store writes and the rerun call need the rest.
     const until = Math.min(deadline, event.receivedAt + config.deadlineMs / 2);
     const remaining = () => Math.max(0, until - clock());

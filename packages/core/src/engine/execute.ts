@@ -40,7 +40,8 @@ export async function executeRerun(
     case "forbidden":
       // A bad token (401) is the operator's to fix, and then the rerun may go through: keep it
       // pending. A missing permission (403) or a run GitHub will not re-run (422) is for good.
-      return result.status === 401 ? { kind: "refused", message: result.message } : { kind: "rejected", message: result.message };
+      if (result.status === 401) return { kind: "refused", message: result.message };
+      return result.missingPermission === true ? { kind: "rejected", message: result.message, missingPermission: true } : { kind: "rejected", message: result.message };
     case "not-found":
       return { kind: "rejected", message: result.message };
     case "transient":

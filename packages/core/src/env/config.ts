@@ -22,11 +22,8 @@ export const DEFAULTS = {
 /** Margin of a lease past the holder's deadline: its last store write may still be landing. */
 export const LEASE_MARGIN_MS = 2000;
 
-/**
- * Reads the configuration from environment variables (names kept from the service this one
- * replaces). Throws a ConfigError naming the variable and what it expects on a bad value.
- */
-export function configFromEnv(env: Env = process.env): Config {
+/** GITHUB_SIGN_KEY (required) and GITHUB_SIGN_KEY_PREVIOUS during a rotation. */
+function secretsFromEnv(env: Env): string[] {
   const secret = env.GITHUB_SIGN_KEY ?? "";
   if (secret.trim() === "") {
     throw new ConfigError("GITHUB_SIGN_KEY", "is required: the webhook secret set on GitHub");
@@ -39,6 +36,24 @@ export function configFromEnv(env: Env = process.env): Config {
     }
     secrets.push(previous);
   }
+  return secrets;
+}
+
+export interface ConfigFromEnvOptions {
+  /**
+   * Whether the host receives webhooks (default true): GITHUB_SIGN_KEY is then required. A host
+   * that is handed its events another way (the GitHub Action) passes false: no secret, and
+   * `secrets` is empty, so `handle` would refuse every delivery.
+   */
+  readonly webhook?: boolean;
+}
+
+/**
+ * Reads the configuration from environment variables (names kept from the service this one
+ * replaces). Throws a ConfigError naming the variable and what it expects on a bad value.
+ */
+export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOptions = {}): Config {
+  const secrets = options.webhook === false ? [] : secretsFromEnv(env);
   const dryRun = booleanFromEnv(env, "DRY_RUN");
   const githubToken = (env.GITHUB_TOKEN ?? "").trim();
   const githubApp = appFromEnv(env);

@@ -85,7 +85,7 @@ export function classifyRerunError(error: unknown): RerunCallResult {
   // A bad token is not a missing scope: telling its owner to add scopes would send them the wrong way.
   if (status === 401) return { kind: "forbidden", status, message: `401: ${message} — GitHub does not accept the token (invalid, expired or revoked)` };
   if (status === 403 && PERMISSION_REFUSAL.test(message)) {
-    return { kind: "forbidden", status, message: `403: ${message} — the token needs repo and workflow scopes (actions: write)` };
+    return { kind: "forbidden", status, missingPermission: true, message: `403: ${message} — the token needs repo and workflow scopes (actions: write)` };
   }
   if (status === 404) return { kind: "not-found", message: `404: ${message} — the run does not exist or the token cannot see it` };
   if (status >= 500 || status === 408) return { kind: "transient", message: `GitHub answered ${status}: ${message}` };

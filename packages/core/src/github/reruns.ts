@@ -32,7 +32,15 @@ export function createOctokitClient(options: OctokitOptions): GitHubClient {
           run_id: run.runId,
           request: { signal },
         });
-        return { kind: "run", runAttempt: data.run_attempt ?? 1, status: data.status ?? "unknown", conclusion: data.conclusion ?? null };
+        return {
+          kind: "run",
+          runAttempt: data.run_attempt ?? 1,
+          status: data.status ?? "unknown",
+          conclusion: data.conclusion ?? null,
+          headBranch: data.head_branch ?? null,
+          workflowName: data.name ?? null,
+          actor: data.triggering_actor?.login ?? data.actor?.login ?? null,
+        };
       } catch (error) {
         const { status, message } = describe(error);
         if (status === 404) return { kind: "not-found", message: `404: ${message}` };

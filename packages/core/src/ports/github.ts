@@ -18,14 +18,27 @@ export type RerunCallResult =
   | { readonly kind: "accepted" }
   /** 403 "already running": the run has not completed yet; try again later. */
   | { readonly kind: "in-progress"; readonly message: string }
-  /** 403 for a missing permission, or a run GitHub will not re-run (422); 401 for a bad token. */
-  | { readonly kind: "forbidden"; readonly message: string; readonly status?: number }
+  /**
+   * 403 for a missing permission (`missingPermission`: the token lacks actions: write), or a run
+   * GitHub will not re-run (422); 401 for a bad token.
+   */
+  | { readonly kind: "forbidden"; readonly message: string; readonly status?: number; readonly missingPermission?: boolean }
   | { readonly kind: "not-found"; readonly message: string }
   /** Network error, timeout, 5xx, rate limit: the call may or may not have reached GitHub. */
   | { readonly kind: "transient"; readonly message: string };
 
 export type RunReadResult =
-  | { readonly kind: "run"; readonly runAttempt: number; readonly status: string; readonly conclusion: string | null }
+  | {
+      readonly kind: "run";
+      readonly runAttempt: number;
+      readonly status: string;
+      readonly conclusion: string | null;
+      /** What a run read also tells when the client reads it (Octokit does; a client standing in may not). */
+      readonly headBranch?: string | null;
+      readonly workflowName?: string | null;
+      /** `triggering_actor.login`, else `actor.login`: who NO_RETRY_LIST is checked against. */
+      readonly actor?: string | null;
+    }
   | { readonly kind: "not-found"; readonly message: string }
   | { readonly kind: "unavailable"; readonly message: string };
 
