@@ -41,7 +41,7 @@ describe("engines", () => {
     const example = JSON.parse(readFileSync(`${root}/examples/gcf/package.json`, "utf8")) as { engines?: unknown; deployRuntime?: string };
     assert.equal(example.engines, undefined);
     assert.equal(example.deployRuntime, "nodejs22");
-    for (const readme of ["README.md", "examples/gcf/README.md"]) {
+    for (const readme of ["docs/deploying.md", "examples/gcf/README.md"]) {
       assert.match(readFileSync(`${root}/${readme}`, "utf8"), /--runtime=nodejs22/, readme);
     }
   });

@@ -1,6 +1,6 @@
 // The packages as a user gets them: packed by npm, installed from the tarballs into a scratch
 // project outside the repository, and used there the way the README says — the bin through npx,
-// the README's code snippets compiled by tsc and run, the Cloud Functions entry loaded by
+// the embedding snippets of docs/embedding.md compiled by tsc and run, the Cloud Functions entry loaded by
 // functions-framework from the installed package. Slow (a build, an install from the registry
 // cache), so every step has a generous timeout.
 import { describe, it, before, after } from "node:test";
@@ -220,11 +220,11 @@ describe("packed, installed elsewhere, used as the README says", { timeout: 1_20
     assert.ok(gone, "the server still answers after npx was stopped");
   });
 
-  it("the README's two code snippets compile under tsc and serve the webhook", { timeout: 300_000 }, async () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  it("the two embedding snippets (docs/embedding.md) compile under tsc, serve the webhook, start the reconciler and stop on SIGTERM", { timeout: 300_000 }, async () => {
+    const readme = readFileSync(join(ROOT, "docs", "embedding.md"), "utf8");
     const snippets = [
-      { file: "embed", code: snippetAfter(readme, "### Embedding the core in any framework"), path: "/" },
-      { file: "mount", code: snippetAfter(readme, "### Mounting into an existing Express app"), path: "/github/webhook" },
+      { file: "embed", code: snippetAfter(readme, "## Embedding the core in any framework"), path: "/" },
+      { file: "mount", code: snippetAfter(readme, "## Mounting into an existing Express app"), path: "/github/webhook" },
     ];
     mkdirSync(join(scratch, "src"), { recursive: true });
     for (const s of snippets) writeFileSync(join(scratch, "src", `${s.file}.ts`), s.code);
@@ -246,7 +246,10 @@ describe("packed, installed elsewhere, used as the README says", { timeout: 1_20
       assert.equal(answer.status, 202, `${s.file}: ${answer.body.reason}`);
       const forged = await deliver(url, signedDelivery("wrong-secret", "workflow_job", workflowJobPayload({ runId: 71_100, jobId: 1, action: "queued" })));
       assert.equal(forged.status, 403, s.file);
-      await stop(child);
+      await waitFor(() => child.logs().some((l) => l.msg === "reconciling"), `${s.file}: its reconciler started`);
+      child.process.kill("SIGTERM");
+      assert.deepEqual(await child.exited, { code: 0, signal: null }, `${s.file} stops on SIGTERM: ${child.stderr.join("")}`);
+      assert.ok(!child.logs().some((l) => typeof l.msg === "string" && l.msg.startsWith("no reconciler started")), s.file);
     }
   });
 

@@ -1,4 +1,4 @@
-// The core in Node's own http server (README: "Embedding the core in any framework"). The
+// The core in Node's own http server (docs/embedding.md: "Embedding the core in any framework"). The
 // configuration is the standalone server's environment (GITHUB_SIGN_KEY, GITHUB_TOKEN or
 // DRY_RUN, PENDING_INTERVAL_S, SWEEP_REPOS, ...); the store is in memory.
 import { createServer } from "node:http";

@@ -22,7 +22,7 @@ deliveries and re-runs the failed jobs of a finished run, once per attempt.
 GET / answers a health text; GET /healthz and GET /readyz one line of JSON; GET /metrics
 Prometheus text (METRICS=false: off); GET /status the status page (when STATUS_TOKEN is set).
 
-Configured by environment variables (the README's configuration table has each with an example):
+Configured by environment variables (docs/configuration.md has each with an example):
  Webhook and credentials
   GITHUB_SIGN_KEY             the webhook secret (required); GITHUB_SIGN_KEY_PREVIOUS during a rotation
   GITHUB_TOKEN                token allowed to re-run jobs (required unless a GitHub App or DRY_RUN)

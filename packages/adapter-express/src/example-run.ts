@@ -42,6 +42,8 @@ function jobPayload(run: ExampleRun, status: "queued" | "completed"): Json {
   delete payload.installation;
   Object.assign(job, {
     id: run.jobId,
+    // One job: the queued example names another.
+    name: record(examples.workflow_job_completed.workflow_job).name,
     run_id: run.runId,
     run_attempt: 1,
     head_branch: branch,

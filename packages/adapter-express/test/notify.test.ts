@@ -46,6 +46,9 @@ describe("notifications", () => {
       }
       const failed = job(runId, 2, 2, "test (ubuntu)", "completed", "failure");
       const completed = runCompleted(runId, 2, "failure");
+      // GitHub's usual order first (the job, then the run): the message can name the failed job.
+      // A run completion seen before its job's is given up on with "Failed jobs: (not known)".
+      assert.equal((await deliver(a.url, failed)).status, 204);
       const answers = await Promise.all(
         Array.from({ length: 10 }, (_, i) => [deliver(i % 2 === 0 ? a.url : b.url, failed), deliver(i % 2 === 0 ? b.url : a.url, completed)]).flat(),
       );

@@ -37,7 +37,7 @@ describe("job-rerunner send", () => {
     assert.equal(sent.code, 0, sent.err + sent.out);
     const lines = sent.out.split("\n");
     assert.match(lines[0]!, /^Sending run \d+'s deliveries to http:\/\/127\.0\.0\.1:\d+\/$/);
-    assert.match(lines[1]!, /^1\. workflow_job queued "linters" +-> 202 /);
+    assert.match(lines[1]!, /^1\. workflow_job queued "linters" +-> 202 +job "linters" is queued: waiting for the run.s jobs$/);
     assert.match(lines[2]!, /^2\. workflow_job completed \(failure\) "linters" +-> 201 .*DRY_RUN, would re-run failed jobs \(GitHub not called\)$/);
     assert.match(lines[3]!, /^3\. workflow_run completed \(failure\) +-> 200 .*already decided for a rerun \(DRY_RUN: GitHub not called\)$/);
     assert.match(lines[2]!, /Codertocat\/Hello-World run \d+ attempt 1/, "the payload's repository, on its default branch");

@@ -32,7 +32,7 @@ function json(res: Response, status: number, body: Record<string, unknown>): voi
 
 /**
  * The `sweep` HTTP function, for Cloud Scheduler: each call drives the pending reruns nobody
- * holds, then sweeps SWEEP_REPOS (README: "Never losing a rerun"), and answers the summary. It is
+ * holds, then sweeps SWEEP_REPOS (docs/never-losing-a-rerun.md), and answers the summary. It is
  * deployed without --allow-unauthenticated, so Google's front end admits only callers with the
  * invoker role (the scheduler's OIDC service account). Built on the first call, not at load, so
  * the webhook function deployed from the same bundle pays nothing for it. GET and HEAD answer a

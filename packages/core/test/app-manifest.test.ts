@@ -1,4 +1,4 @@
-// app.yml and the README's example configuration file are part of the product: check them.
+// app.yml and the documented example configuration file are part of the product: check them.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -19,9 +19,9 @@ describe("the GitHub App manifest (app.yml)", () => {
   });
 });
 
-describe("README: the configuration-file reference", () => {
+describe("docs/configuration.md: the configuration-file reference", () => {
   it("its example .github/job-rerunner.yml is valid", () => {
-    const readme = root("README.md");
+    const readme = root("docs/configuration.md");
     const section = readme.slice(readme.indexOf("## Per-repository configuration"));
     const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
     assert.ok(example !== undefined, "the section has a yaml example");

@@ -32,7 +32,7 @@ describe("the built @job-rerunner/core", () => {
     for (const api of ["verifySignature", "decide", "settle", "parseEvent", "classifyJob", "compilePolicy", "configFromEnv", "createRerunner", "createReconciler", "toHttpResponse", "MemoryStore"]) {
       assert.equal(typeof esm[api], "function", api);
     }
-    // A small, deliberate surface: README's Packages section lists it.
+    // A small, deliberate surface: docs/embedding.md lists it.
     assert.ok(Object.keys(esm).length <= 60, `${Object.keys(esm).length} runtime exports: ${Object.keys(esm).join(", ")}`);
     for (const helper of ["storeContract", "startFakeGitHub", "signedDelivery", "runArbitrary", "webhookExamples"]) assert.equal(esm[helper], undefined, helper);
     assert.deepEqual(readdirSync(out).filter((f) => !f.startsWith("index.")), [], "one entry, no testing/ folder");

@@ -71,7 +71,7 @@ export interface SweepRepo {
   readonly name: string;
 }
 
-/** Where and how often the server reconciles with GitHub (README: "Never losing a rerun"). */
+/** Where and how often the server reconciles with GitHub (docs/never-losing-a-rerun.md). */
 export interface SweepConfig {
   /** SWEEP_REPOS: the repositories whose runs are listed. */
   readonly repos: readonly SweepRepo[];

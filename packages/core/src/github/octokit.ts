@@ -11,7 +11,7 @@ export const USER_AGENT = `job-rerunner/0.1.0 (+${PROJECT_URL})`;
  * The dated REST API version every call asks for: the one Octokit's own types and docs are
  * written against, supported by GitHub until at least 2028-03 and known to every supported
  * Enterprise Server (which answers 400 to a version it does not know). The newer 2026-03-10 has
- * breaking changes; moving to it is a reviewed change of its own (README: How it talks to GitHub).
+ * breaking changes; moving to it is a reviewed change of its own (docs/github-app.md: How it talks to GitHub).
  */
 export const GITHUB_API_VERSION = "2022-11-28";
 export const GITHUB_MEDIA_TYPE = "application/vnd.github+json";
