@@ -8,6 +8,12 @@ import { startServer, type RunningServer } from "./server.js";
 import { runSendCommand, SEND_USAGE } from "./send-command.js";
 import { runSweepCommand, SWEEP_USAGE } from "./sweep-command.js";
 
+// `job-rerunner --help | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on("error", (error: Error) => {
+  if ("code" in error && error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 function fail(message: string): never {
   process.stderr.write(`job-rerunner: ${message}\n`);
   process.exit(1);
@@ -96,7 +102,8 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     const code = typeof error === "object" && error !== null && "code" in error ? ` (${String(error.code)})` : "";
-    fail(`could not start${code}: ${error instanceof Error ? error.message : String(error)}`);
+    const hint = code === " (EADDRINUSE)" ? ": set PORT to a free port" : "";
+    fail(`could not start${code}: ${error instanceof Error ? error.message : String(error)}${hint}`);
   }
   let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals): void => {

@@ -20,7 +20,8 @@ repository's default branch.
   GITHUB_SIGN_KEY  the server's webhook secret (required): a wrong one is answered 403
 
 Exit codes: 0 when the last answer is a 2xx; 1 when it is not, or nothing answers;
-2 on a bad argument. Try it: DRY_RUN=true npm start, then npm run send (201: it would re-run).
+2 on a bad argument. Try it: GITHUB_SIGN_KEY=s DRY_RUN=true npm start, then
+GITHUB_SIGN_KEY=s npm run send (201: it would re-run).
 `;
 
 function reasonOf(status: number, headers: Headers, text: string): string {
@@ -66,7 +67,7 @@ export async function runSendCommand(args: readonly string[], env: Env, io: Send
       response = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body, signal: AbortSignal.timeout(15_000) });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
-      io.err(`nothing answered at ${url.href} (${cause}): start the server first (DRY_RUN=true npm start), or give its URL`);
+      io.err(`nothing answered at ${url.href} (${cause}): start the server first (GITHUB_SIGN_KEY=... DRY_RUN=true npm start), or give its URL`);
       return 1;
     }
     const text = await response.text();
