@@ -33,23 +33,36 @@ function heldPost(url: string, delivery: { headers: Record<string, string>; rawB
   return { taken, answer, send: () => req.end(delivery.rawBody) };
 }
 
+/**
+ * `npm start` with DRY_RUN and the memory store on PORT=0: the port is picked when the server
+ * listens, after a build that may take minutes, so no other test can take it meanwhile; the
+ * "listening" line says which it is.
+ */
+async function npmStart() {
+  const npm = spawnLogged(
+    "npm",
+    ["start"],
+    { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", PORT: "0" },
+    ROOT,
+  );
+  let exited = false;
+  void npm.exited.then(() => (exited = true));
+  try {
+    // The first run builds dist, which takes a while.
+    await waitFor(() => exited || npm.logs().some((l) => l.msg === "listening"), "the server to listen", 240_000);
+  } catch (error) {
+    npm.process.kill("SIGTERM");
+    throw error;
+  }
+  const port = npm.logs().find((l) => l.msg === "listening")?.port;
+  assert.equal(typeof port, "number", `no "listening" line: ${npm.stderr.join("")}${npm.stdout.join("\n")}`);
+  return { npm, port: Number(port), exited: () => exited };
+}
+
 describe("npm start", () => {
   it("builds if needed, serves, and on SIGTERM to npm finishes the delivery in flight and exits 0", { timeout: 300_000 }, async () => {
-    // PORT=0: the port is picked when the server listens, after a build that may take minutes,
-    // so no other test can take it meanwhile; the "listening" line says which it is.
-    const npm = spawnLogged(
-      "npm",
-      ["start"],
-      { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), GITHUB_SIGN_KEY: SECRET, DRY_RUN: "true", STORE: "memory", PORT: "0" },
-      ROOT,
-    );
-    let exited = false;
-    void npm.exited.then(() => (exited = true));
+    const { npm, port, exited } = await npmStart();
     try {
-      // The first run builds dist, which takes a while.
-      await waitFor(() => exited || npm.logs().some((l) => l.msg === "listening"), "the server to listen", 240_000);
-      const port = npm.logs().find((l) => l.msg === "listening")?.port;
-      assert.equal(typeof port, "number", `no "listening" line: ${npm.stderr.join("")}${npm.stdout.join("\n")}`);
       const url = `http://127.0.0.1:${String(port)}`;
       await waitUntilServing(url, npm);
 
@@ -66,7 +79,7 @@ describe("npm start", () => {
       assert.ok(npm.logs().some((l) => l.msg === "stopped"), npm.stdout.join("\n"));
       await assert.rejects(fetch(url));
     } finally {
-      if (!exited) {
+      if (!exited()) {
         npm.process.kill("SIGTERM");
         await npm.exited;
       }
@@ -104,13 +117,8 @@ describe("npm start", () => {
 
   it("README's first delivery: DRY_RUN=true npm start, then npm run send ends in 201 'would re-run' (exit 0)", { timeout: 300_000 }, async () => {
     const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), GITHUB_SIGN_KEY: SECRET };
-    const npm = spawnLogged("npm", ["start"], { ...env, DRY_RUN: "true", STORE: "memory", PORT: "0" }, ROOT);
-    let exited = false;
-    void npm.exited.then(() => (exited = true));
+    const { npm, port, exited } = await npmStart();
     try {
-      await waitFor(() => exited || npm.logs().some((l) => l.msg === "listening"), "the server to listen", 240_000);
-      const port = npm.logs().find((l) => l.msg === "listening")?.port;
-      assert.equal(typeof port, "number", `no "listening" line: ${npm.stderr.join("")}${npm.stdout.join("\n")}`);
       const send = spawnLogged("npm", ["run", "--silent", "send", "--", `http://127.0.0.1:${String(port)}/`], env, ROOT);
       const sent = await send.exited;
       const out = send.stdout.join("\n");
@@ -118,7 +126,7 @@ describe("npm start", () => {
       assert.match(out, /-> 201 +.*DRY_RUN, would re-run failed jobs \(GitHub not called\)/);
       assert.match(out, /-> 200 +.*already decided for a rerun \(DRY_RUN: GitHub not called\)$/);
     } finally {
-      if (!exited) {
+      if (!exited()) {
         npm.process.kill("SIGTERM");
         await npm.exited;
       }
