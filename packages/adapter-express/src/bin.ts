@@ -36,7 +36,8 @@ Configured by environment variables (docs/configuration.md has each with an exam
                               act as a GitHub App with each delivery's installation token
   ALLOWED_OWNERS              owners served (default all); REPO_CONFIG, REPO_CONFIG_TTL_S: .github/job-rerunner.yml
   GITHUB_API_URL              GitHub Enterprise Server: https://HOST/api/v3
-  DRY_RUN                     true: decide and record, never re-run (the rerun policy's reads still go)
+  DRY_RUN                     true: decide and record, never re-run; reads still go to GitHub where a
+                              feature needs them (policy look-ups, repository files, the sweep)
  What is re-run
   REPO_BRANCHES               branches to re-run (default: the repository's default branch)
   RUN_ATTEMPTS                total attempts per run, the first included (default 4, at most 51)
