@@ -223,7 +223,7 @@ ${flakyTable("Flaky jobs, last 30 days", data.flaky30, "flaky-30")}
 ${pending}
 ${refused}
 ${recent}
-<footer>Re-run passed: the job passed in the attempt after its rerun. Evidence comes from the rerun policy, when one classes failures. A dry run (DRY_RUN) decides and records, and calls nothing on GitHub: it is never counted as a rerun.</footer>
+<footer>Re-run passed: the job passed in the attempt after its rerun. Evidence comes from the rerun policy, when one classes failures. A dry run (DRY_RUN) decides and records and never re-runs anything: it is never counted as a rerun.</footer>
 </body>
 </html>
 `;
