@@ -29252,6 +29252,9 @@ var ExitCode;
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
   ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
 })(ExitCode || (ExitCode = {}));
+function setSecret(secret) {
+  issueCommand("add-mask", {}, secret);
+}
 function getInput(name, options) {
   const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options && options.required && !val) {
@@ -37209,7 +37212,7 @@ function decide(prior, event, config2) {
   }
   return finish(record2, event, config2);
 }
-function settle(record2, action, outcome, event, now) {
+function settle(record2, action, outcome, event, now, retry2 = "later") {
   const what = `${action.owner}/${action.repo} run ${action.runId} attempt ${action.attempt}`;
   const rerun = record2.rerun;
   const because = rerun.state === "pending" && rerun.because !== void 0 ? rerun.because : "finished with failed jobs";
@@ -37236,7 +37239,8 @@ function settle(record2, action, outcome, event, now) {
     case "refused":
     case "transient": {
       status = outcome.kind === "in-progress" ? 202 : 502;
-      reason = outcome.kind === "in-progress" ? `${what}: ${outcome.message}; the rerun stays pending until the run completes` : outcome.kind === "refused" ? `${what}: GitHub refused the rerun (${outcome.message}); it stays pending and is retried on the next event or a redelivery` : `${what}: the rerun call failed (${outcome.message}); it stays pending and is retried on the next event or a redelivery`;
+      const then = retry2 === "none" ? "nothing here retries it: run this step again to decide again" : outcome.kind === "in-progress" ? "the rerun stays pending until the run completes" : "it stays pending and is retried on the next event or a redelivery";
+      reason = outcome.kind === "in-progress" ? `${what}: ${outcome.message}; ${then}` : outcome.kind === "refused" ? `${what}: GitHub refused the rerun (${outcome.message}); ${then}` : `${what}: the rerun call failed (${outcome.message}); ${then}`;
       if (ours && rerun.leaseHolder === event.handlerId) {
         next = { ...record2, rerun: { ...rerun, leaseHolder: null, leaseUntil: 0, lastError: outcome.message } };
       }
@@ -62831,11 +62835,6 @@ var NO_HISTORY = {
   recorded: () => {
   }
 };
-var RUN_STATUSES2 = /* @__PURE__ */ new Map([
-  ["requested", "requested"],
-  ["in_progress", "in_progress"],
-  ["completed", "completed"]
-]);
 function createSingleRun(parts) {
   const { config: config2, access: access2, clock, dryRun } = parts;
   const scopeOf = createEventScope(config2, access2, createRepoConfigs(config2, clock));
@@ -62845,6 +62844,7 @@ function createSingleRun(parts) {
       const deadline = event.receivedAt + config2.deadlineMs;
       const scope = await scopeOf(event, deadline);
       if (scope.kind === "refused") return { status: 204, reason: scope.reason, rerun: false, failedJobs: [], config: config2 };
+      if (scope.note !== null) parts.logger({ level: "warn", msg: "the repository's configuration file was not used", note: scope.note });
       const noted = (reason) => scope.note === null ? reason : `${reason}; ${scope.note}`;
       const { facts } = await enrich(event, deadline, scope);
       const enriched = facts === void 0 ? event : { ...event, facts };
@@ -62855,7 +62855,7 @@ function createSingleRun(parts) {
       }
       const action = { ...decision.action, verifyFirst: true };
       const outcome = await executeRerun(scope.github, action, deadline, { config: scope.config, clock, dryRun });
-      const settled = settle(decision.record, action, outcome, event, clock());
+      const settled = settle(decision.record, action, outcome, event, clock(), "none");
       const rerun = outcome.kind === "accepted" && outcome.dryRun !== true;
       return { ...base, status: settled.status, reason: noted(settled.reason), rerun, outcome };
     },
@@ -62866,7 +62866,7 @@ function createSingleRun(parts) {
         (error63) => ({ kind: "unavailable", message: error63 instanceof Error ? error63.message : String(error63) })
       );
       if (read.kind !== "run") return { kind: "unreadable", message: read.message };
-      const status = RUN_STATUSES2.get(read.status);
+      const status = RUN_STATUSES.get(read.status);
       if (status !== "completed") return { kind: "not-completed", status: read.status, attempt: read.runAttempt };
       return {
         kind: "event",
@@ -63234,6 +63234,7 @@ function configFromInputs(read, apiUrl) {
     const value = read(input2);
     if (value !== "") env[variable] = value;
   }
+  env.REPO_CONFIG ??= "true";
   if (env.GITHUB_TOKEN === void 0) {
     throw new InputError("github-token", "is required: a token with actions: write (the default, ${{ github.token }}, has it when the workflow sets permissions: actions: write)");
   }
@@ -63271,7 +63272,7 @@ function cell(text) {
 }
 var HEADINGS = {
   rerun: "re-ran the failed jobs",
-  "dry-run": "would re-run the failed jobs (dry run: GitHub not called)",
+  "dry-run": "would re-run the failed jobs (dry run)",
   "not-rerun": "did not re-run",
   failed: "could not re-run"
 };
@@ -63342,6 +63343,8 @@ async function writeSummary(markdown) {
   }
 }
 async function decideStep(read) {
+  const token = read("github-token");
+  if (token !== "") setSecret(token);
   const config2 = configFromInputs(read, process.env.GITHUB_API_URL);
   const runId = runIdFromInput(read);
   const flaky = read("rerun-flaky-after");

@@ -57,6 +57,9 @@ async function writeSummary(markdown: string): Promise<void> {
 }
 
 async function decideStep(read: InputReader): Promise<void> {
+  // Masked in every later line, even when the token came from an unmasked step output.
+  const token = read("github-token");
+  if (token !== "") core.setSecret(token);
   const config: Config = configFromInputs(read, process.env.GITHUB_API_URL);
   const runId = runIdFromInput(read);
   const flaky = read("rerun-flaky-after");

@@ -1,4 +1,4 @@
-import { ConfigError, configFromEnv, type Config, type Env } from "@job-rerunner/core";
+import { ConfigError, configFromEnv, type Config } from "@job-rerunner/core";
 
 /**
  * The action's inputs and the server variable each mirrors: an input's text is parsed by the
@@ -57,13 +57,16 @@ export function configFromInputs(read: InputReader, apiUrl: string | undefined):
     const value = read(input);
     if (value !== "") env[variable] = value;
   }
+  // On by default in the action (a blank value from an unset ${{ vars.X }} included); the server
+  // reads repository files by default only as a GitHub App.
+  env.REPO_CONFIG ??= "true";
   if (env.GITHUB_TOKEN === undefined) {
     throw new InputError("github-token", "is required: a token with actions: write (the default, ${{ github.token }}, has it when the workflow sets permissions: actions: write)");
   }
   if (apiUrl !== undefined && apiUrl.trim() !== "") env.GITHUB_API_URL = apiUrl;
   let config: Config;
   try {
-    config = configFromEnv(env as Env, { webhook: false });
+    config = configFromEnv(env, { webhook: false });
   } catch (error) {
     if (error instanceof ConfigError) {
       const expectation = error.message.startsWith(`${error.variable} `) ? error.message.slice(error.variable.length + 1) : error.message;

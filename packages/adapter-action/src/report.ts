@@ -30,7 +30,7 @@ function cell(text: string): string {
 
 const HEADINGS: Readonly<Record<Verdict, string>> = {
   rerun: "re-ran the failed jobs",
-  "dry-run": "would re-run the failed jobs (dry run: GitHub not called)",
+  "dry-run": "would re-run the failed jobs (dry run)",
   "not-rerun": "did not re-run",
   failed: "could not re-run",
 };

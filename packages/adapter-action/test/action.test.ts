@@ -23,7 +23,10 @@ after(async () => {
 /** A run step; every run must keep the token out of what it prints and writes, and print no stack trace. */
 async function step(payload: unknown, inputs: Record<string, string> = {}, eventName = "workflow_run"): Promise<StepRun> {
   const run = await runStep({ action: action.dir, apiUrl: gh.url, token: TOKEN, eventName, payload, inputs });
-  for (const text of [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+  // The token is handed to the runner to mask (a command the runner consumes, never shown), first.
+  assert.equal(run.stdout.split("\n")[0], `::add-mask::${TOKEN}`);
+  const shown = run.stdout.split("\n").slice(1).join("\n");
+  for (const text of [shown, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
     assert.ok(!text.includes(TOKEN), "the token was printed");
     assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, "a stack trace was printed");
   }
@@ -122,7 +125,7 @@ describe("the action on workflow_run completed", () => {
     const dryRun = await step(completed(dry, "failure"), { "dry-run": "true" });
     assert.equal(dryRun.outputs.rerun, "false");
     assert.match(dryRun.outputs.reason ?? "", /DRY_RUN, would re-run failed jobs \(GitHub not called\)/);
-    assert.match(dryRun.summary, /would re-run the failed jobs \(dry run: GitHub not called\)/);
+    assert.match(dryRun.summary, /### job-rerunner would re-run the failed jobs \(dry run\)$/m);
     assert.match(dryRun.stdout, /^::notice::job-rerunner \(dry run\)/m);
 
     for (const [run, result] of [[success, ok], [limit, limited], [branch, other], [dry, dryRun]] as const) {
@@ -166,8 +169,22 @@ describe("the action on workflow_run completed", () => {
       const off = ++nextRun;
       failedAttempt(off);
       const ignored = await step(completed(off, "failure", { branch: "feature/y" }), { "repo-config": "false" });
+      assert.equal(ignored.code, 0, ignored.stdout);
       assert.equal(ignored.outputs.rerun, "false");
+      assert.match(ignored.outputs.reason ?? "", /failed on branch "feature\/y", not the repository's default branch "master"/);
       assert.equal(gh.rerunCalls(off), 0);
+      // A blank repo-config (an unset ${{ vars.X }}) is the action's default: the file is read.
+      const blank = ++nextRun;
+      failedAttempt(blank);
+      const read = await step(completed(blank, "failure", { branch: "feature/y" }), { "repo-config": "" });
+      assert.equal(read.outputs.rerun, "true", read.outputs.reason);
+      // Key by key: the file's branches, the input's run-attempts (1: no rerun at all).
+      const limited = ++nextRun;
+      failedAttempt(limited);
+      const one = await step(completed(limited, "failure", { branch: "feature/y" }), { "run-attempts": "1" });
+      assert.equal(one.outputs.rerun, "false");
+      assert.match(one.outputs.reason ?? "", /RUN_ATTEMPTS=1/);
+      assert.equal(gh.rerunCalls(limited), 0);
     } finally {
       gh.files.set("octo-org", "octo-repo", ".github/job-rerunner.yml", null);
     }
@@ -175,6 +192,29 @@ describe("the action on workflow_run completed", () => {
 });
 
 describe("the action's failures and notices", () => {
+  it("GitHub re-runs but the answer is lost: the step fails saying nothing retries it; run again, it reads the run and calls nothing", async () => {
+    const runId = ++nextRun;
+    failedAttempt(runId);
+    gh.rerun("drop-after-perform");
+    let lost: StepRun;
+    try {
+      lost = await step(completed(runId, "failure"));
+    } finally {
+      gh.rerun("ok");
+    }
+    assert.equal(lost.code, 1, lost.stdout);
+    assert.equal(lost.outputs.rerun, "false");
+    assert.match(lost.outputs.reason ?? "", /the rerun call failed .*; nothing here retries it: run this step again to decide again$/);
+    assert.doesNotMatch(lost.outputs.reason ?? "", /stays pending/);
+    assert.equal(gh.performed(runId), 1);
+    const again = await step(completed(runId, "failure"));
+    assert.equal(again.code, 0, again.stdout);
+    assert.equal(again.outputs.rerun, "false");
+    assert.match(again.outputs.reason ?? "", /an earlier call did re-run it \(the run is at attempt 2\); not called again/);
+    assert.equal(gh.rerunCalls(runId), 1, "the second step made no rerun call");
+    assert.equal(gh.performed(runId), 1);
+  });
+
   it("a 403 for a missing permission fails the step naming actions: write", async () => {
     const runId = ++nextRun;
     failedAttempt(runId);

@@ -39,7 +39,7 @@ export const JOB_STATUSES: ReadonlyMap<string, JobStatus> = new Map([
   ["completed", "completed"],
 ]);
 
-const RUN_STATUSES: ReadonlyMap<string, RunStatus> = new Map([
+export const RUN_STATUSES: ReadonlyMap<string, RunStatus> = new Map([
   ["requested", "requested"],
   ["in_progress", "in_progress"],
   ["completed", "completed"],

@@ -249,6 +249,12 @@ export type RerunOutcome =
   | { readonly kind: "rejected"; readonly message: string; readonly missingPermission?: boolean }
   | { readonly kind: "transient"; readonly message: string };
 
+/**
+ * What takes a rerun that did not go through up again: the run's next events, a redelivery and
+ * the pending driver (a host with a store), or nothing (the GitHub Action, which keeps no state).
+ */
+export type Retry = "later" | "none";
+
 export interface Settlement {
   readonly record: RunRecord;
   readonly status: number;
@@ -265,6 +271,7 @@ export function settle(
   outcome: RerunOutcome,
   event: Pick<RunEvent, "deliveryId" | "handlerId" | "receivedAt">,
   now: number,
+  retry: Retry = "later",
 ): Settlement {
   const what = `${action.owner}/${action.repo} run ${action.runId} attempt ${action.attempt}`;
   const rerun = record.rerun;
@@ -297,12 +304,18 @@ export function settle(
     case "refused":
     case "transient": {
       status = outcome.kind === "in-progress" ? 202 : 502;
+      const then =
+        retry === "none"
+          ? "nothing here retries it: run this step again to decide again"
+          : outcome.kind === "in-progress"
+            ? "the rerun stays pending until the run completes"
+            : "it stays pending and is retried on the next event or a redelivery";
       reason =
         outcome.kind === "in-progress"
-          ? `${what}: ${outcome.message}; the rerun stays pending until the run completes`
+          ? `${what}: ${outcome.message}; ${then}`
           : outcome.kind === "refused"
-            ? `${what}: GitHub refused the rerun (${outcome.message}); it stays pending and is retried on the next event or a redelivery`
-            : `${what}: the rerun call failed (${outcome.message}); it stays pending and is retried on the next event or a redelivery`;
+            ? `${what}: GitHub refused the rerun (${outcome.message}); ${then}`
+            : `${what}: the rerun call failed (${outcome.message}); ${then}`;
       if (ours && rerun.leaseHolder === event.handlerId) {
         next = { ...record, rerun: { ...rerun, leaseHolder: null, leaseUntil: 0, lastError: outcome.message } };
       }

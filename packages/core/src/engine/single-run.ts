@@ -1,7 +1,8 @@
 import type { Config } from "../domain/config.js";
 import { settle, type RerunOutcome } from "../domain/machine.js";
 import { decideCompletedRun, type FailedJobReport } from "../domain/run-decision.js";
-import type { RepoRef, RunStatus, WorkflowRunEvent } from "../domain/types.js";
+import { RUN_STATUSES } from "../domain/event.js";
+import type { RepoRef, WorkflowRunEvent } from "../domain/types.js";
 import type { GitHubAccess, GitHubClient } from "../ports/github.js";
 import type { Logger } from "../ports/logger.js";
 import { createEnricher } from "./enrich.js";
@@ -67,12 +68,6 @@ const NO_HISTORY: JobHistories = {
   recorded: () => {},
 };
 
-const RUN_STATUSES: ReadonlyMap<string, RunStatus> = new Map([
-  ["requested", "requested"],
-  ["in_progress", "in_progress"],
-  ["completed", "completed"],
-]);
-
 export function createSingleRun(parts: SingleRunParts): SingleRun {
   const { config, access, clock, dryRun } = parts;
   const scopeOf = createEventScope(config, access, createRepoConfigs(config, clock));
@@ -83,6 +78,7 @@ export function createSingleRun(parts: SingleRunParts): SingleRun {
       const deadline = event.receivedAt + config.deadlineMs;
       const scope = await scopeOf(event, deadline);
       if (scope.kind === "refused") return { status: 204, reason: scope.reason, rerun: false, failedJobs: [], config };
+      if (scope.note !== null) parts.logger({ level: "warn", msg: "the repository's configuration file was not used", note: scope.note });
       const noted = (reason: string): string => (scope.note === null ? reason : `${reason}; ${scope.note}`);
       const { facts } = await enrich(event, deadline, scope);
       const enriched: WorkflowRunEvent = facts === undefined ? event : { ...event, facts };
@@ -94,7 +90,8 @@ export function createSingleRun(parts: SingleRunParts): SingleRun {
       // No record says whether an earlier event of this attempt re-ran it: the run itself does.
       const action = { ...decision.action, verifyFirst: true };
       const outcome = await executeRerun(scope.github, action, deadline, { config: scope.config, clock, dryRun });
-      const settled = settle(decision.record, action, outcome, event, clock());
+      // No store: nothing drives a rerun that did not go through, and the sentence says so.
+      const settled = settle(decision.record, action, outcome, event, clock(), "none");
       const rerun = outcome.kind === "accepted" && outcome.dryRun !== true;
       return { ...base, status: settled.status, reason: noted(settled.reason), rerun, outcome };
     },
