@@ -37304,6 +37304,12 @@ function repoOf(payload) {
   if (owner === null || name === null) return ignored("repository has no owner/name");
   return { id, owner, name };
 }
+function payloadRepository(payload) {
+  if (!isObject(payload)) return ignored("payload is not a JSON object");
+  const repo = repoOf(payload);
+  if (isIgnored(repo)) return repo;
+  return { repo, defaultBranch: isObject(payload.repository) ? str(payload.repository.default_branch) : null };
+}
 function senderOf(payload) {
   return isObject(payload.sender) ? str(payload.sender.login) : null;
 }
@@ -37320,19 +37326,19 @@ function parseEvent(envelope, payload) {
   }
   const body = payload[name];
   if (!isObject(body)) return ignored(`${name} payload has no ${name} object`);
-  const repo = repoOf(payload);
-  if (isIgnored(repo)) return repo;
+  const where = payloadRepository(payload);
+  if (isIgnored(where)) return where;
   const attempt = positiveField(body, "run_attempt", name);
   if (isIgnored(attempt)) return attempt;
   const common = {
     deliveryId: envelope.deliveryId,
     receivedAt: envelope.receivedAt,
     handlerId: envelope.handlerId,
-    repo,
+    repo: where.repo,
     // Payloads from before run attempts existed have none: that is the first attempt.
     attempt: attempt ?? 1,
     headBranch: str(body.head_branch),
-    defaultBranch: isObject(payload.repository) ? str(payload.repository.default_branch) : null,
+    defaultBranch: where.defaultBranch,
     sender: senderOf(payload),
     ...installationOf(payload)
   };
@@ -41691,7 +41697,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     return propValues;
   });
-  const isObject4 = isObject2;
+  const isObject3 = isObject2;
   const catchall = def.catchall;
   let value;
   const memo2 = globalConfig.memoizer;
@@ -41699,7 +41705,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   inst._zod.parse = (payload, ctx) => {
     value ?? (value = _normalized.value);
     const input2 = payload.value;
-    if (!isObject4(input2)) {
+    if (!isObject3(input2)) {
       payload.issues.push({
         expected: "object",
         code: "invalid_type",
@@ -41835,7 +41841,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     return doc.compile();
   };
   let fastpass;
-  const isObject4 = isObject2;
+  const isObject3 = isObject2;
   const jit = !globalConfig.jitless;
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
@@ -41844,7 +41850,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   inst._zod.parse = (payload, ctx) => {
     value ?? (value = _normalized.value);
     const input2 = payload.value;
-    if (!isObject4(input2)) {
+    if (!isObject3(input2)) {
       payload.issues.push({
         expected: "object",
         code: "invalid_type",
@@ -58754,8 +58760,8 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   const isFunctionReplacer = typeof replacer === "function";
   const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
   const prepareVal = (parent, key, val) => {
-    const isObject4 = val !== null && typeof val === "object";
-    const hasToJSON = isObject4 && typeof val.toJSON === "function";
+    const isObject3 = val !== null && typeof val === "object";
+    const hasToJSON = isObject3 && typeof val.toJSON === "function";
     if (hasToJSON) {
       val = val.toJSON(key);
     }
@@ -63153,7 +63159,6 @@ import { readFileSync as readFileSync2 } from "node:fs";
 var EventError = class extends Error {
   name = "EventError";
 };
-var isObject3 = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 var SETUP = "run it on: workflow_run: types: [completed] (or on: workflow_dispatch with the run-id input)";
 function readPayload(path) {
   if (path === void 0 || path.trim() === "") throw new EventError("GITHUB_EVENT_PATH is not set: the runner names the event file there");
@@ -63161,7 +63166,7 @@ function readPayload(path) {
   try {
     text = readFileSync2(path, "utf8");
   } catch (error63) {
-    const code = isObject3(error63) && typeof error63.code === "string" ? error63.code : "unreadable";
+    const code = error63 instanceof Error && "code" in error63 && typeof error63.code === "string" ? error63.code : "unreadable";
     throw new EventError(`the event file GITHUB_EVENT_PATH could not be read (${code})`);
   }
   try {
@@ -63170,21 +63175,14 @@ function readPayload(path) {
     throw new EventError("the event file GITHUB_EVENT_PATH is not JSON");
   }
 }
-function dispatchRepo(payload) {
-  if (!isObject3(payload) || !isObject3(payload.repository)) return null;
-  const { id, name, owner, default_branch: defaultBranch } = payload.repository;
-  const login = isObject3(owner) ? owner.login : void 0;
-  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1 || typeof name !== "string" || typeof login !== "string") return null;
-  return { repo: { id, owner: login, name }, defaultBranch: typeof defaultBranch === "string" && defaultBranch !== "" ? defaultBranch : null };
-}
 function readStepEvent(envelope, runId) {
   const name = envelope.eventName?.trim() ?? "";
   if (name === "") return { kind: "skip", notice: `GITHUB_EVENT_NAME is not set: job-rerunner runs as a step of a workflow; ${SETUP}` };
   if (name === "workflow_dispatch") {
     if (runId === null) return { kind: "skip", notice: "workflow_dispatch without the run-id input: give the id of the run to decide (run-id: ${{ inputs.run-id }})" };
-    const found = dispatchRepo(readPayload(envelope.eventPath));
-    if (found === null) throw new EventError("the workflow_dispatch event names no repository (repository.id, owner.login, name)");
-    return { kind: "dispatch", runId, ...found };
+    const found = payloadRepository(readPayload(envelope.eventPath));
+    if ("kind" in found) throw new EventError(`the workflow_dispatch event names no repository: ${found.reason}`);
+    return { kind: "dispatch", runId, repo: found.repo, defaultBranch: found.defaultBranch };
   }
   if (name !== "workflow_run") return { kind: "skip", notice: `event "${name.slice(0, 60)}" is not one job-rerunner decides on: ${SETUP}` };
   const parsed = parseEvent(

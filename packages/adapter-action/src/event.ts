@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parseEvent, type RepoRef, type WorkflowRunEvent } from "@job-rerunner/core";
+import { parseEvent, payloadRepository, type RepoRef, type WorkflowRunEvent } from "@job-rerunner/core";
 
 /** Where the step's event came from: what the runner sets. */
 export interface StepEnvelope {
@@ -24,9 +24,6 @@ export class EventError extends Error {
   override readonly name = "EventError";
 }
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
-
 const SETUP = "run it on: workflow_run: types: [completed] (or on: workflow_dispatch with the run-id input)";
 
 function readPayload(path: string | undefined): unknown {
@@ -35,7 +32,7 @@ function readPayload(path: string | undefined): unknown {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    const code = isObject(error) && typeof error.code === "string" ? error.code : "unreadable";
+    const code = error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : "unreadable";
     throw new EventError(`the event file GITHUB_EVENT_PATH could not be read (${code})`);
   }
   try {
@@ -43,15 +40,6 @@ function readPayload(path: string | undefined): unknown {
   } catch {
     throw new EventError("the event file GITHUB_EVENT_PATH is not JSON");
   }
-}
-
-/** The repository a `workflow_dispatch` payload names (the run to decide is in the same repository). */
-function dispatchRepo(payload: unknown): { repo: RepoRef; defaultBranch: string | null } | null {
-  if (!isObject(payload) || !isObject(payload.repository)) return null;
-  const { id, name, owner, default_branch: defaultBranch } = payload.repository;
-  const login = isObject(owner) ? owner.login : undefined;
-  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1 || typeof name !== "string" || typeof login !== "string") return null;
-  return { repo: { id, owner: login, name }, defaultBranch: typeof defaultBranch === "string" && defaultBranch !== "" ? defaultBranch : null };
 }
 
 /**
@@ -64,9 +52,10 @@ export function readStepEvent(envelope: StepEnvelope, runId: number | null): Ste
   if (name === "") return { kind: "skip", notice: `GITHUB_EVENT_NAME is not set: job-rerunner runs as a step of a workflow; ${SETUP}` };
   if (name === "workflow_dispatch") {
     if (runId === null) return { kind: "skip", notice: "workflow_dispatch without the run-id input: give the id of the run to decide (run-id: ${{ inputs.run-id }})" };
-    const found = dispatchRepo(readPayload(envelope.eventPath));
-    if (found === null) throw new EventError("the workflow_dispatch event names no repository (repository.id, owner.login, name)");
-    return { kind: "dispatch", runId, ...found };
+    // The run to decide is in the repository the dispatch names.
+    const found = payloadRepository(readPayload(envelope.eventPath));
+    if ("kind" in found) throw new EventError(`the workflow_dispatch event names no repository: ${found.reason}`);
+    return { kind: "dispatch", runId, repo: found.repo, defaultBranch: found.defaultBranch };
   }
   if (name !== "workflow_run") return { kind: "skip", notice: `event "${name.slice(0, 60)}" is not one job-rerunner decides on: ${SETUP}` };
   const parsed = parseEvent(

@@ -7,6 +7,7 @@
 // serving until Ctrl-C.
 import { randomBytes, randomUUID } from "node:crypto";
 import { signedDelivery, webhookExamples, workflowJobPayload, workflowRunPayload, type SignedDelivery } from "@job-rerunner/testing";
+import { postDelivery } from "./post-delivery.js";
 import { startServer } from "./server.js";
 
 interface Step {
@@ -25,12 +26,9 @@ function jobEvent(jobId: number, jobName: string, action: "queued" | "in_progres
 async function send(url: string, steps: readonly Step[], from: number): Promise<number[]> {
   const statuses: number[] = [];
   for (const [i, step] of steps.entries()) {
-    const response = await fetch(url, { method: "POST", headers: step.delivery.headers, body: step.delivery.rawBody });
-    const text = await response.text();
-    // 204 has no body (HTTP forbids it); the reason travels in a header then.
-    const reason = text === "" ? decodeURIComponent(response.headers.get("x-job-rerunner-reason") ?? "") : (JSON.parse(text) as { reason: string }).reason;
-    statuses.push(response.status);
-    console.log(`${String(from + i).padStart(2)}. ${step.label.padEnd(52)} -> ${response.status}  ${reason}`);
+    const { status, reason } = await postDelivery(url, { headers: step.delivery.headers, body: step.delivery.rawBody });
+    statuses.push(status);
+    console.log(`${String(from + i).padStart(2)}. ${step.label.padEnd(52)} -> ${status}  ${reason}`);
   }
   return statuses;
 }

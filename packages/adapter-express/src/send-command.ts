@@ -2,6 +2,7 @@
 // failed run's deliveries with GITHUB_SIGN_KEY, posts them to a running server, prints each answer.
 import type { Env } from "@job-rerunner/core";
 import { exampleRun } from "./example-run.js";
+import { postDelivery, type PostedAnswer } from "./post-delivery.js";
 
 export interface SendCommandIo {
   readonly out: (line: string) => void;
@@ -23,18 +24,6 @@ Exit codes: 0 when the last answer is a 2xx; 1 when it is not, or nothing answer
 2 on a bad argument. Try it: GITHUB_SIGN_KEY=s DRY_RUN=true npm start, then
 GITHUB_SIGN_KEY=s npm run send (201: it would re-run).
 `;
-
-function reasonOf(status: number, headers: Headers, text: string): string {
-  // 204 has no body (HTTP forbids it): the reason travels in a header then.
-  if (text === "") return decodeURIComponent(headers.get("x-job-rerunner-reason") ?? "");
-  try {
-    const body = JSON.parse(text) as { reason?: unknown };
-    if (typeof body.reason === "string") return body.reason;
-  } catch {
-    // Not ours: a proxy's page, another service.
-  }
-  return `${text.replace(/\s+/g, " ").trim().slice(0, 200)}${status === 404 ? " (is this job-rerunner's webhook URL?)" : ""}`;
-}
 
 /** Returns the exit code. */
 export async function runSendCommand(args: readonly string[], env: Env, io: SendCommandIo): Promise<number> {
@@ -62,17 +51,16 @@ export async function runSendCommand(args: readonly string[], env: Env, io: Send
   io.out(`Sending run ${now}'s deliveries to ${url.href}`);
   let last = 0;
   for (const [i, delivery] of deliveries.entries()) {
-    let response: Response;
+    let answer: PostedAnswer;
     try {
-      response = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body, signal: AbortSignal.timeout(15_000) });
+      answer = await postDelivery(url, delivery, AbortSignal.timeout(15_000));
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
       io.err(`nothing answered at ${url.href} (${cause}): start the server first (GITHUB_SIGN_KEY=... DRY_RUN=true npm start), or give its URL`);
       return 1;
     }
-    const text = await response.text();
-    last = response.status;
-    io.out(`${i + 1}. ${delivery.label.padEnd(48)} -> ${response.status}  ${reasonOf(response.status, response.headers, text)}`);
+    last = answer.status;
+    io.out(`${i + 1}. ${delivery.label.padEnd(48)} -> ${answer.status}  ${answer.reason}`);
   }
   if (last === 401 || last === 403) io.err("the server refused the signature: GITHUB_SIGN_KEY must be the secret the server was started with");
   return last >= 200 && last < 300 ? 0 : 1;

@@ -36,7 +36,7 @@ export { toHttpResponse, HEALTH_TEXT, type HttpResponse } from "./webhook/http-r
 export type { WebhookResponse, ResponseBody } from "./webhook/answer.js";
 
 // The pure domain: events, the state machine, the rerun policy.
-export { parseEvent, type ParsedEvent, type Envelope } from "./domain/event.js";
+export { parseEvent, payloadRepository, type ParsedEvent, type Envelope } from "./domain/event.js";
 export { decide, settle, type RerunOutcome, type Settlement } from "./domain/machine.js";
 export { decideCompletedRun, type RunDecision, type FailedJobReport } from "./domain/run-decision.js";
 export { classifyJob } from "./domain/policy/classify.js";

@@ -89,6 +89,17 @@ function repoOf(payload: Json): RepoRef | Ignored {
   return { id, owner, name };
 }
 
+/**
+ * The repository any webhook payload names, with its default branch: what a `workflow_job` or
+ * `workflow_run` event carries, and all a `workflow_dispatch` one does (the GitHub Action).
+ */
+export function payloadRepository(payload: unknown): { readonly repo: RepoRef; readonly defaultBranch: string | null } | Ignored {
+  if (!isObject(payload)) return ignored("payload is not a JSON object");
+  const repo = repoOf(payload);
+  if (isIgnored(repo)) return repo;
+  return { repo, defaultBranch: isObject(payload.repository) ? str(payload.repository.default_branch) : null };
+}
+
 function senderOf(payload: Json): string | null {
   return isObject(payload.sender) ? str(payload.sender.login) : null;
 }
@@ -116,19 +127,19 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
   }
   const body = payload[name];
   if (!isObject(body)) return ignored(`${name} payload has no ${name} object`);
-  const repo = repoOf(payload);
-  if (isIgnored(repo)) return repo;
+  const where = payloadRepository(payload);
+  if (isIgnored(where)) return where;
   const attempt = positiveField(body, "run_attempt", name);
   if (isIgnored(attempt)) return attempt;
   const common = {
     deliveryId: envelope.deliveryId,
     receivedAt: envelope.receivedAt,
     handlerId: envelope.handlerId,
-    repo,
+    repo: where.repo,
     // Payloads from before run attempts existed have none: that is the first attempt.
     attempt: attempt ?? 1,
     headBranch: str(body.head_branch),
-    defaultBranch: isObject(payload.repository) ? str(payload.repository.default_branch) : null,
+    defaultBranch: where.defaultBranch,
     sender: senderOf(payload),
     ...installationOf(payload),
   };
