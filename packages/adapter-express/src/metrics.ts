@@ -62,6 +62,12 @@ export function createMetrics(): Metrics {
   });
   const sweeps = new Counter({ name: "job_rerunner_sweep_runs_total", help: "Sweep passes over pending reruns.", registers });
   const sweepErrors = new Counter({ name: "job_rerunner_sweep_errors_total", help: "Sweep passes that failed.", registers });
+  const redeliveries = new Counter({
+    name: "job_rerunner_redeliveries_total",
+    help: "Lost deliveries redelivered from the GitHub App's delivery log: requested (202), failed.",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
   const notifications = new Counter({
     name: "job_rerunner_notifications_total",
     help: "Notifications by kind and outcome: sent, failed (after retries), duplicate (already claimed by another delivery).",
@@ -71,6 +77,7 @@ export function createMetrics(): Metrics {
   // Every label combination starts at 0 where the set is known, so rate() works from the first scrape.
   for (const outcome of ["requested", "already_done", "refused", "pending", "dry_run"]) reruns.labels(outcome).inc(0);
   for (const operation of ["decide", "settle", "claim"]) conflicts.labels(operation).inc(0);
+  for (const outcome of ["requested", "failed"]) redeliveries.labels(outcome).inc(0);
 
   const observer: Observer = (o) => {
     switch (o.type) {
@@ -91,6 +98,9 @@ export function createMetrics(): Metrics {
       case "sweep":
         sweeps.inc();
         if (o.outcome === "error") sweepErrors.inc();
+        return;
+      case "redelivery":
+        redeliveries.labels(o.outcome).inc();
         return;
       case "notification":
         notifications.labels(o.kind, o.outcome).inc();

@@ -3,10 +3,10 @@ import {
   configFromEnv,
   createReconciler,
   createRerunner,
+  formatDeliverySummary,
   formatSweepSummary,
   jsonLogger,
   notifierFromEnv,
-  sweepConfigFromEnv,
   type Env,
   type Logger,
   type ReconcileResult,
@@ -26,13 +26,15 @@ export interface SweepCommandIo {
 export const SWEEP_USAGE = `Usage: job-rerunner sweep
 
 One reconciliation with GitHub, then exit (for cron, or by hand): drives every pending rerun
-whose holder gave up (GitHub answered "already running", or a process stopped mid-call), then
-lists the finished failed runs of SWEEP_REPOS since the last sweep and re-runs those whose
-deliveries never came. Uses the server's environment and STORE, so it never re-runs twice
-beside a running server.
+whose holder gave up (GitHub answered "already running", or a process stopped mid-call); with a
+GitHub App, reads the App's delivery log and has GitHub redeliver the workflow deliveries that
+never got an answer; then lists the finished failed runs of SWEEP_REPOS since the last sweep and
+re-runs those whose deliveries never came. Uses the server's environment and STORE, so it never
+re-runs or redelivers twice beside a running server.
 
-  SWEEP_REPOS        owner/name,... to list (unset: only the pending reruns are driven)
-  SWEEP_LOOKBACK_H   how far back the first sweep of a repository looks (default 1)
+  SWEEP_DELIVERIES   App mode: recover lost deliveries from the delivery log (default true)
+  SWEEP_REPOS        owner/name,... to list (unset: no repository is listed)
+  SWEEP_LOOKBACK_H   how far back the first sweep of a repository, and of the log, looks (default 1)
   SWEEP_HORIZON_H    how long before that a run may have been created (default 24)
   and the server's GITHUB_SIGN_KEY, GITHUB_TOKEN or GITHUB_APP_*, STORE, GITHUB_API_URL
 
@@ -47,8 +49,9 @@ export function formatResult(result: ReconcileResult): string {
     result.sweep === null
       ? "job-rerunner sweep: SWEEP_REPOS is not set: no repository listed"
       : `job-rerunner sweep: ${formatSweepSummary(result.sweep)}`,
+    ...(result.deliveries === null ? [] : [formatDeliverySummary(result.deliveries)]),
     `pending reruns: ${p.due} waiting, ${p.driven} driven, ${p.rerunsMade} re-run, ${p.errors} errors`,
-    ...(result.sweep?.problems ?? []).map((line) => `  - ${line}`),
+    ...[...(result.deliveries?.problems ?? []), ...(result.sweep?.problems ?? [])].map((line) => `  - ${line}`),
   ];
   return lines.join("\n") + "\n";
 }
@@ -65,7 +68,6 @@ export async function runSweepCommand(env: Env, io: SweepCommandIo): Promise<num
   let config;
   try {
     config = configFromEnv(env);
-    const sweep = sweepConfigFromEnv(env);
     const log = jsonLogger({ level: logLevelFromEnv(env), write: (line) => io.out(line + "\n") });
     // The sweep's own summary line is printed for people below (formatResult): logged once, not twice.
     const logger: Logger = (entry) => {
@@ -76,7 +78,7 @@ export async function runSweepCommand(env: Env, io: SweepCommandIo): Promise<num
     const notifier = notifierFromEnv(env);
     // A run only the sweep finds still gets its give-up message.
     const rerunner = createRerunner({ config, store: opened.store, logger, notifier });
-    reconciler = createReconciler({ rerunner, store: opened.store, sweep, logger });
+    reconciler = createReconciler({ rerunner, store: opened.store, logger });
   } catch (error) {
     await opened?.store.close?.();
     io.err(error instanceof ConfigError ? error.message : `could not start: ${error instanceof Error ? error.message : String(error)}`);
@@ -85,11 +87,15 @@ export async function runSweepCommand(env: Env, io: SweepCommandIo): Promise<num
   try {
     const result = await reconciler.once(io.signal);
     io.out(formatResult(result));
-    const sweep = result.sweep;
+    const { sweep, deliveries } = result;
     const githubApiUrl = env.GITHUB_API_URL?.trim() || "https://api.github.com";
-    if (sweep?.unreachable === true) {
+    if (sweep?.unreachable === true || deliveries?.unreachable === true) {
       io.err(`GitHub could not be reached at ${githubApiUrl} (the problem is listed above)`);
       return 2;
+    }
+    if (deliveries?.unauthorized === true) {
+      io.err("GitHub refused the App's JWT on its delivery log (401): check GITHUB_APP_ID and the key");
+      return 1;
     }
     if (sweep?.unauthorized === true) {
       io.err(config.githubApp === null ? "GitHub rejected GITHUB_TOKEN (401): check the token" : "GitHub rejected the App's installation token (401): check GITHUB_APP_ID and the key");

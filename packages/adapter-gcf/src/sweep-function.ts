@@ -4,15 +4,16 @@ import {
   configFromEnv,
   createReconciler,
   createRerunner,
+  formatDeliverySummary,
   formatSweepSummary,
   logObserver,
   notifierFromEnv,
   parseLogLevel,
-  sweepConfigFromEnv,
   type Env,
   type Reconciler,
   type ReconcileResult,
   type RunLister,
+  type DeliveryLog,
 } from "@job-rerunner/core";
 import { cloudLogger } from "./cloud-logger.js";
 import type { RerunnerFunctionOptions } from "./function.js";
@@ -21,6 +22,8 @@ import { storeFromSpec } from "./store-from-spec.js";
 export interface SweepFunctionOptions extends RerunnerFunctionOptions {
   /** Replaces GitHub's run listing. */
   readonly lister?: RunLister;
+  /** Replaces the GitHub App's delivery log. */
+  readonly deliveryLog?: DeliveryLog;
 }
 
 type Ready = { readonly kind: "ready"; readonly reconciler: Reconciler } | { readonly kind: "misconfigured"; readonly reason: string };
@@ -48,7 +51,6 @@ export function createSweepFunction(options: SweepFunctionOptions = {}): HttpFun
   const prepare = (): Ready => {
     try {
       const config = options.config ?? configFromEnv(env);
-      const sweep = sweepConfigFromEnv(env);
       const store = options.store ?? storeFromSpec(config.store, env).store;
       // A run only the sweep finds still gets its give-up message and its metric lines.
       const notifier = notifierFromEnv(env);
@@ -62,7 +64,7 @@ export function createSweepFunction(options: SweepFunctionOptions = {}): HttpFun
         github: options.github,
         clock: options.clock,
       });
-      return { kind: "ready", reconciler: createReconciler({ rerunner, store, sweep, logger, observer, lister: options.lister, clock: options.clock }) };
+      return { kind: "ready", reconciler: createReconciler({ rerunner, store, logger, observer, lister: options.lister, deliveryLog: options.deliveryLog, clock: options.clock }) };
     } catch (error) {
       const reason =
         error instanceof ConfigError ? `configuration error: ${error.message}` : `could not start: ${error instanceof Error ? error.message : String(error)}`;
@@ -87,12 +89,17 @@ export function createSweepFunction(options: SweepFunctionOptions = {}): HttpFun
     try {
       inFlight ??= reconciler.once().finally(() => (inFlight = undefined));
       const result = await inFlight;
-      const sweep = result.sweep;
-      const summary = sweep === null ? "SWEEP_REPOS is not set: only pending reruns were driven" : formatSweepSummary(sweep);
+      const { sweep, deliveries } = result;
+      const summary = [
+        ...(deliveries === null ? [] : [formatDeliverySummary(deliveries)]),
+        sweep === null ? "SWEEP_REPOS is not set: no repository listed" : formatSweepSummary(sweep),
+      ].join("; ");
       // Cloud Scheduler records a non-2xx as a failed run (and retries it as its job says).
-      const status = sweep?.unreachable === true ? 502 : sweep?.unauthorized === true ? 500 : 200;
-      const reason = status === 502 ? "GitHub could not be reached" : status === 500 ? "GitHub rejected GITHUB_TOKEN (401)" : "swept";
-      json(res, status, { status, reason, summary, sweep, pending: result.pending });
+      const unreachable = sweep?.unreachable === true || deliveries?.unreachable === true;
+      const unauthorized = sweep?.unauthorized === true || deliveries?.unauthorized === true;
+      const status = unreachable ? 502 : unauthorized ? 500 : 200;
+      const reason = status === 502 ? "GitHub could not be reached" : status === 500 ? (deliveries?.unauthorized === true ? "GitHub rejected the App's JWT (401): check GITHUB_APP_ID and the key" : "GitHub rejected GITHUB_TOKEN (401)") : "swept";
+      json(res, status, { status, reason, summary, deliveries, sweep, pending: result.pending });
     } catch (error) {
       // The reconciler never throws; this guards the adapter itself.
       json(res, 503, { status: 503, reason: `internal error: ${error instanceof Error ? error.message : String(error)}` });

@@ -6,6 +6,7 @@ import { safeLogger, safeObserver } from "./engine/guards.js";
 import { notifierOptionsFromEnv } from "./env/notify.js";
 import type { Env } from "./env/primitives.js";
 import { createAppRunLister } from "./github/app/app-run-lister.js";
+import { createDeliveryLog } from "./github/app/delivery-log.js";
 import { createGitHubApp, type GitHubApp } from "./github/app/github-app.js";
 import { createGitHubAccess } from "./github/clients.js";
 import { createOctokitClient } from "./github/reruns.js";
@@ -14,7 +15,7 @@ import { createSingleRun, type SingleRun } from "./engine/single-run.js";
 import { createNotifier } from "./infra/chat-notifier.js";
 import { createDryRunClient } from "./infra/dry-run-client.js";
 import { jsonLogger } from "./infra/json-logger.js";
-import type { FactsClient, GitHubClient, RunLister } from "./ports/github.js";
+import type { DeliveryLog, FactsClient, GitHubClient, RunLister } from "./ports/github.js";
 import type { Logger } from "./ports/logger.js";
 import type { Notifier } from "./ports/notifier.js";
 import type { Observer } from "./ports/observer.js";
@@ -156,7 +157,9 @@ export interface ReconcilerOptions {
   readonly logger?: Logger | undefined;
   /** Default: GitHub's list endpoint on Octokit with the rerunner's token (App: each repository's installation token) and API URL. */
   readonly lister?: RunLister | undefined;
-  /** Sees the GitHub requests of the lister built here (metrics); not used with `lister`. */
+  /** Default in App mode (unless SWEEP_DELIVERIES=false): the App's delivery log on Octokit, as the App. */
+  readonly deliveryLog?: DeliveryLog | undefined;
+  /** Sees the GitHub requests of the lister and the delivery log built here, and the redeliveries (metrics). */
   readonly observer?: Observer | undefined;
   readonly clock?: (() => number) | undefined;
   /** Names this instance in sweep leases. */
@@ -164,8 +167,8 @@ export interface ReconcilerOptions {
 }
 
 /**
- * Reconciliation with every default filled in: the sweep of SWEEP_REPOS and the pending driver,
- * both feeding the rerunner's own pipeline.
+ * Reconciliation with every default filled in: the pending driver, the App's delivery log (lost
+ * deliveries redelivered) and the sweep of SWEEP_REPOS, all feeding the rerunner's own pipeline.
  */
 export function createReconciler(options: ReconcilerOptions): Reconciler {
   const config = options.rerunner.config;
@@ -178,12 +181,19 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     (app === null
       ? createRunLister({ token: config.githubToken, baseUrl: config.githubApiUrl, clock, observer })
       : createAppRunLister({ app, baseUrl: config.githubApiUrl, clock, observer }));
+  const sweep = options.sweep ?? config.sweep;
+  const deliveryLog = !sweep.deliveries
+    ? null
+    : (options.deliveryLog ?? (app === null ? null : createDeliveryLog({ jwt: () => app.jwt(), baseUrl: config.githubApiUrl, clock, observer })));
   return createReconciliation({
     rerunner: options.rerunner,
     store: options.store,
-    sweep: options.sweep ?? config.sweep,
+    sweep,
     logger: safeLogger(options.logger ?? jsonLogger()),
     lister,
+    deliveryLog,
+    dryRun: config.dryRun,
+    observer,
     clock,
     holder: options.holder,
   });
@@ -200,19 +210,20 @@ export interface RunningReconciler {
 /**
  * What keeps a long-lived process from losing a rerun, started in one line beside createRerunner:
  * the pending driver every PENDING_INTERVAL_S (reruns GitHub answered "already running", or whose
- * process stopped mid-call) and, with SWEEP_REPOS, the sweep every SWEEP_INTERVAL_S. Every pass
+ * process stopped mid-call) and, with a GitHub App or SWEEP_REPOS, the sweep every SWEEP_INTERVAL_S. Every pass
  * feeds the rerunner's own pipeline and runs between deliveries, one at a time.
  */
 export function startReconciler(rerunner: Rerunner, options: StartReconcilerOptions): RunningReconciler {
   const logger = safeLogger(options.logger ?? jsonLogger());
   const reconciler = createReconciler({ ...options, rerunner, logger });
   const loops = startReconcileLoops(reconciler, logger, options.observer === undefined ? undefined : safeObserver([options.observer]));
-  const { repos, intervalMs, pendingIntervalMs } = reconciler.config;
+  const { repos, deliveries, intervalMs, pendingIntervalMs } = reconciler.config;
   logger({
     level: "info",
     msg: "reconciling",
     sweepRepos: repos.map((r) => `${r.owner}/${r.name}`),
-    sweepIntervalS: repos.length > 0 ? intervalMs / 1000 : 0,
+    sweepDeliveries: deliveries,
+    sweepIntervalS: repos.length > 0 || deliveries ? intervalMs / 1000 : 0,
     pendingIntervalS: pendingIntervalMs / 1000,
   });
   return { reconciler, stop: () => loops.stop() };

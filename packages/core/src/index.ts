@@ -19,6 +19,7 @@ export type { Rerunner } from "./engine/pipeline.js";
 export type { Reconciler, ReconcileResult } from "./engine/reconcile/reconciler.js";
 export type { PendingSummary } from "./engine/reconcile/pending-driver.js";
 export { formatSweepSummary, type SweepSummary } from "./engine/reconcile/sweep.js";
+export { formatDeliverySummary, type DeliveryRecoverySummary } from "./engine/reconcile/delivery-recovery.js";
 export { liveness, readiness, type HealthAnswer } from "./engine/health.js";
 
 // Configuration from the environment (the only reader of process.env and files).
@@ -82,6 +83,9 @@ export type {
   RunLister,
   RunsPageRequest,
   RunsPageResult,
+  DeliveryLog,
+  DeliveryPageResult,
+  RedeliverResult,
 } from "./ports/github.js";
 export type { Logger, LogEntry, LogLevel } from "./ports/logger.js";
 export type { Observer, Observation, RerunMetricOutcome } from "./ports/observer.js";

@@ -3,7 +3,8 @@
 import { describe, it, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { configFromEnv, createReconciler, createRerunner, MemoryStore, sweepConfigFromEnv, type LogEntry, type Reconciler, type Store } from "@job-rerunner/core";
-import { createRunLister, hasNextLink } from "../src/github/runs.js";
+import { createRunLister } from "../src/github/runs.js";
+import { hasNextLink } from "../src/github/links.js";
 import { readListedRun } from "../src/domain/listed-run.js";
 import { slowDownUntil } from "../src/github/errors.js";
 import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";

@@ -33,6 +33,8 @@ export interface AppAuthority {
   installationOf(token: string | null): number | undefined;
   /** Answers token requests and refuses calls without a live installation token; false lets the call through. */
   handle(method: string, path: string, token: string | null, answer: (status: number, body: unknown) => void): boolean;
+  /** Why a token is not the App's own JWT, as GitHub words it; null when it is. */
+  jwtProblem(token: string | null): string | null;
   /** Changes the App's permissions from now on (undefined: back to the start's); GitHub reports them on `GET /app`. */
   setPermissions(permissions?: Readonly<Record<string, string>>): void;
 }
@@ -77,6 +79,7 @@ export function createAppAuthority(options: FakeAppOptions): AppAuthority {
   let serial = 0;
   let permissions = options.permissions ?? APP_YML_PERMISSIONS;
   return {
+    jwtProblem: (token) => jwtProblem(token, options),
     setPermissions(next) {
       permissions = next ?? options.permissions ?? APP_YML_PERMISSIONS;
     },

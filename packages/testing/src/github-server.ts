@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { createAppAuthority, type AppAuthority, type FakeAppOptions } from "./github-app.js";
 import { createFakeContents, type FakeContents } from "./github-contents.js";
+import { createFakeHookDeliveries, type FakeHookDeliveries } from "./github-deliveries.js";
 
 export type { FakeAppOptions } from "./github-app.js";
 
@@ -201,6 +202,8 @@ export interface FakeGitHub {
   readonly files: FakeContents;
   /** The App side (access tokens); null when started without `app`. */
   readonly app: AppAuthority | null;
+  /** The App's webhook delivery log (`/app/hook/deliveries`) and its redeliveries; null when started without `app`. */
+  readonly hooks: FakeHookDeliveries | null;
   close(): Promise<void>;
 }
 
@@ -263,6 +266,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
   const prefix = (options.prefix ?? "").replace(/\/+$/, "");
   const app = options.app === undefined ? null : createAppAuthority(options.app);
+  const hooks = options.app === undefined ? null : createFakeHookDeliveries(options.app.id);
   const files = createFakeContents();
   const calls: RecordedCall[] = [];
   const runs = new Map<number, FakeRun>();
@@ -470,6 +474,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       calls.push({ method: req.method ?? "GET", path: fullPath, url, headers: req.headers, body, token });
       if (prefix !== "" && !fullPath.startsWith(`${prefix}/`)) return json(res, 404, { message: `Not Found (this API is under ${prefix})` });
       const path = fullPath.slice(prefix.length);
+      if (app !== null && hooks !== null && hooks.handle(req, res, path, url, app.jwtProblem(token), (status, answer, headers) => json(res, status, answer, headers))) return;
       if (app !== null) {
         const denied = app.handle(req.method ?? "GET", path, token, (status, answer) => json(res, status, answer));
         if (denied) return;
@@ -621,6 +626,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     url: `http://127.0.0.1:${port}${prefix}`,
     files,
     app,
+    hooks,
     calls,
     logCalls,
     annotations(jobId, annotations) {
@@ -702,6 +708,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       });
     },
     async close() {
+      hooks?.close();
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => downloads.close(() => resolve()));

@@ -16,6 +16,7 @@ export {
 } from "./github-server.js";
 export type { FakeAppOptions, AppAuthority } from "./github-app.js";
 export type { FakeContents } from "./github-contents.js";
+export type { FakeHookDeliveries, FakeLoggedDelivery, RecordedAttempt, RedeliverBehaviour } from "./github-deliveries.js";
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";
 export { webhookExamples, workflowJobPayload, workflowRunPayload, type RunShape, type ExampleGroup } from "./payloads.js";
 export * from "./arbitraries.js";

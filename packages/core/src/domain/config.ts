@@ -75,9 +75,17 @@ export interface SweepRepo {
 export interface SweepConfig {
   /** SWEEP_REPOS: the repositories whose runs are listed. */
   readonly repos: readonly SweepRepo[];
+  /**
+   * SWEEP_DELIVERIES: GitHub App mode recovers lost deliveries from the App's delivery log each
+   * sweep (default on with an App; never in token mode, which has no such log).
+   */
+  readonly deliveries: boolean;
   /** SWEEP_INTERVAL_S in ms: between two sweeps of the server; 0 = the server does not sweep. */
   readonly intervalMs: number;
-  /** SWEEP_LOOKBACK_H in ms: how far back the first sweep of a repository looks for finished runs. */
+  /**
+   * SWEEP_LOOKBACK_H in ms: how far back the first sweep of a repository looks for finished runs,
+   * and the first pass over the delivery log for lost deliveries (at most the 3 days GitHub keeps).
+   */
   readonly lookbackMs: number;
   /** PENDING_INTERVAL_S in ms: between two passes over pending reruns nobody drives; 0 = off. */
   readonly pendingIntervalMs: number;

@@ -96,7 +96,7 @@ export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOpti
     deadlineMs,
     leaseMs: deadlineMs + LEASE_MARGIN_MS,
     policy: policyFromEnv(env),
-    sweep: sweepConfigFromEnv(env),
+    sweep: sweepConfigFromEnv(env, { app: githubApp !== null }),
   };
 }
 

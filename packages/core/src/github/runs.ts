@@ -2,6 +2,8 @@ import { clip, describeValue } from "../domain/text.js";
 import type { RunLister } from "../ports/github.js";
 import { DEFAULT_RETRY_MS, describe, isRateLimited, responseHeader, slowDownUntil, type ResponseHeaders } from "./errors.js";
 import { createOctokit, type OctokitOptions } from "./octokit.js";
+import { boundSignal, type BoundedSignal } from "./bounded-signal.js";
+import { hasNextLink } from "./links.js";
 
 /**
  * One list or repository read gets this long: a GitHub that never answers must not hold the
@@ -9,10 +11,6 @@ import { createOctokit, type OctokitOptions } from "./octokit.js";
  */
 export const LIST_REQUEST_TIMEOUT_MS = 10_000;
 
-/** Whether a Link header has a rel="next" (RFC 8288), as GitHub paginates. */
-export function hasNextLink(link: string | undefined): boolean {
-  return link !== undefined && /<[^>]*>\s*;\s*rel="?([^"]*\s)?next(\s[^"]*)?"?/.test(link);
-}
 
 /** What an answer that is not a listing carried, short: its `message`, or its type and a clipped preview. */
 function bodyPreview(data: unknown): string {
@@ -28,15 +26,7 @@ export function createRunLister(options: OctokitOptions & { readonly clock?: () 
   const octokit = createOctokit(options);
   const clock = options.clock ?? Date.now;
   const timeoutMs = options.requestTimeoutMs ?? LIST_REQUEST_TIMEOUT_MS;
-  /** The shutdown signal or the timeout, whichever comes first; `done` removes both (no listener stays on the long-lived signal). */
-  const bounded = (stop: AbortSignal): { readonly signal: AbortSignal; done(): void } => {
-    const controller = new AbortController();
-    const abort = (): void => controller.abort(stop.aborted ? stop.reason : new DOMException("no answer in time", "TimeoutError"));
-    const timer = setTimeout(abort, timeoutMs);
-    if (stop.aborted) abort();
-    else stop.addEventListener("abort", abort, { once: true });
-    return { signal: controller.signal, done: () => (clearTimeout(timer), stop.removeEventListener("abort", abort)) };
-  };
+  const bounded = (stop: AbortSignal): BoundedSignal => boundSignal(stop, timeoutMs);
   return {
     async listRuns(request, stop) {
       const { signal, done } = bounded(stop);

@@ -116,6 +116,40 @@ export interface RunLister {
   installationOf?(owner: string, repo: string): Promise<number | null>;
 }
 
+/** A page of the App's delivery log (`GET /app/hook/deliveries`, newest first). */
+export type DeliveryPageResult =
+  | {
+      readonly kind: "page";
+      /** The entries as GitHub sent them (domain/delivery-log.ts reads each). */
+      readonly entries: readonly unknown[];
+      /** The `cursor` of the next (older) page from the Link header; null on the last page. */
+      readonly nextCursor: string | null;
+      /** The rate limit is nearly used up (or GitHub said Retry-After): no request before this (epoch ms). */
+      readonly slowDownUntil: number | null;
+    }
+  /** 401 or 403: the App's JWT was refused (a wrong GITHUB_APP_ID or key). */
+  | { readonly kind: "unauthorized"; readonly message: string }
+  | { readonly kind: "rate-limited"; readonly message: string; readonly until: number }
+  /** No answer: `answered` false. A 5xx or an answer that is no log: `answered` true. */
+  | { readonly kind: "unavailable"; readonly message: string; readonly answered: boolean };
+
+/** What `POST /app/hook/deliveries/{id}/attempts` came to. */
+export type RedeliverResult =
+  /** 202: GitHub will send the delivery again. */
+  | { readonly kind: "accepted"; readonly slowDownUntil: number | null }
+  | { readonly kind: "rate-limited"; readonly message: string; readonly until: number }
+  /** A 4xx other than a rate limit (the attempt is gone from the log, 422): asking again would not help. */
+  | { readonly kind: "refused"; readonly message: string }
+  /** No answer or a 5xx: GitHub may or may not have queued it. */
+  | { readonly kind: "unavailable"; readonly message: string };
+
+/** The GitHub App's delivery log, read and redelivered as the App (its JWT). Implementations never throw. */
+export interface DeliveryLog {
+  /** One page of at most `perPage` entries, from the newest (`cursor` null) or from a page's `nextCursor`. */
+  listPage(cursor: string | null, perPage: number, signal: AbortSignal): Promise<DeliveryPageResult>;
+  redeliver(attemptId: number, signal: AbortSignal): Promise<RedeliverResult>;
+}
+
 export interface FileRef {
   readonly owner: string;
   readonly repo: string;

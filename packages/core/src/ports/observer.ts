@@ -22,6 +22,8 @@ export type Observation =
     }
   /** One pass of a sweep over pending reruns (reported by the sweep, wherever it runs). */
   | { readonly type: "sweep"; readonly outcome: "ok" | "error"; readonly driven?: number }
+  /** A lost delivery was redelivered from the App's delivery log (GitHub answered 202), or the request failed. */
+  | { readonly type: "redelivery"; readonly outcome: "requested" | "failed" }
   /** A notification was sent, failed for good, or was skipped because another delivery had claimed it. */
   | { readonly type: "notification"; readonly kind: string; readonly outcome: "sent" | "failed" | "duplicate" };
 

@@ -35,7 +35,7 @@ function loop(intervalMs: number, firstDelayMs: number, signal: AbortSignal, wor
 
 /**
  * Reconciliation in a long-lived process: the pending driver every PENDING_INTERVAL_S and the
- * sweep every SWEEP_INTERVAL_S (first one right after start). Each loop runs on the event loop between
+ * sweep (the App's delivery log, then SWEEP_REPOS) every SWEEP_INTERVAL_S (first one right after start). Each loop runs on the event loop between
  * deliveries, one pass at a time, so a sweep never holds a delivery up.
  */
 export function startReconcileLoops(reconciler: Reconciler, logger: Logger, observer?: Observer): ReconcileLoops {
@@ -45,12 +45,17 @@ export function startReconcileLoops(reconciler: Reconciler, logger: Logger, obse
     if (summary !== null) observer?.({ type: "sweep", outcome: summary.errors > 0 ? "error" : "ok", driven: summary.rerunsMade });
   };
   const stops: (() => Promise<void>)[] = [];
-  const { pendingIntervalMs, intervalMs, repos } = reconciler.config;
+  const { pendingIntervalMs, intervalMs, repos, deliveries } = reconciler.config;
   if (pendingIntervalMs > 0) {
     stops.push(loop(pendingIntervalMs, pendingIntervalMs, abort.signal, () => reconciler.drivePending(abort.signal).then(report), logger, "pending driver"));
   }
-  if (intervalMs > 0 && repos.length > 0) {
-    stops.push(loop(intervalMs, 0, abort.signal, () => reconciler.sweep(abort.signal).then(report), logger, "sweep"));
+  if (intervalMs > 0 && (repos.length > 0 || deliveries)) {
+    const sweep = async (): Promise<void> => {
+      const recovered = await reconciler.recoverDeliveries(abort.signal);
+      if (recovered !== null) report({ errors: recovered.errors, rerunsMade: recovered.redelivered });
+      report(await reconciler.sweep(abort.signal));
+    };
+    stops.push(loop(intervalMs, 0, abort.signal, sweep, logger, "sweep"));
   }
   return {
     async stop() {

@@ -14,18 +14,13 @@ export interface SweepCursor {
   readonly etag: string | null;
 }
 
-export interface Held {
-  readonly key: string;
-  readonly holder: string;
-  readonly version: string;
-}
-
 /** Cursors outlive any run GitHub would still re-run, so a paused sweep resumes where it was. */
 const CURSOR_TTL_MS = 40 * 86_400_000;
 
 const slug = (repo: SweepRepo): string => `${repo.owner}/${repo.name}`.toLowerCase();
 const cursorKey = (repo: SweepRepo): string => `sweep-cursor:${slug(repo)}`;
-const leaseKey = (repo: SweepRepo): string => `sweep-lease:${slug(repo)}`;
+/** The key of a repository's sweep lease (lease.ts). */
+export const repoLeaseKey = (repo: SweepRepo): string => `sweep-lease:${slug(repo)}`;
 
 function readCursor(value: JsonValue): SweepCursor | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
@@ -47,33 +42,4 @@ export async function saveCursor(store: Store, repo: SweepRepo, cursor: SweepCur
   // An unreadable document has a version too; an expired one has none: one more try each way.
   const again = await store.getDoc(cursorKey(repo));
   return again === undefined ? store.putDoc(cursorKey(repo), value, undefined, now + CURSOR_TTL_MS) : false;
-}
-
-/**
- * Takes the repository's sweep lease (one sweeper per repository across instances) until
- * `now + ms`, or returns null when another holder has it. Expiry frees a dead holder's lease.
- */
-export async function takeLease(store: Store, repo: SweepRepo, holder: string, now: number, ms: number): Promise<Held | null> {
-  const key = leaseKey(repo);
-  const doc = await store.getDoc(key);
-  if (doc !== undefined) {
-    const value = doc.value;
-    const other = typeof value === "object" && value !== null && !("holder" in value && value.holder === holder);
-    if (other) return null;
-  }
-  if (!(await store.putDoc(key, { holder, until: now + ms }, doc?.version, now + ms))) return null;
-  const written = await store.getDoc(key);
-  return written === undefined ? null : { key, holder, version: written.version };
-}
-
-/** Extends a held lease; null when it was lost (expired and taken by another sweeper). */
-export async function renewLease(store: Store, held: Held, now: number, ms: number): Promise<Held | null> {
-  if (!(await store.putDoc(held.key, { holder: held.holder, until: now + ms }, held.version, now + ms))) return null;
-  const written = await store.getDoc(held.key);
-  return written === undefined ? null : { ...held, version: written.version };
-}
-
-/** Gives the lease back (written already expired, so it counts as absent). */
-export async function releaseLease(store: Store, held: Held, now: number): Promise<void> {
-  await store.putDoc(held.key, { holder: held.holder, until: now }, held.version, now);
 }

@@ -6,7 +6,8 @@ import { KNOWN_CONCLUSIONS } from "../../domain/settings.js";
 import type { Store } from "../../ports/store.js";
 import type { SweepConfig, SweepRepo } from "../../domain/config.js";
 import { readListedRun, sweepEvent, type ListedRun } from "../../domain/listed-run.js";
-import { loadCursor, releaseLease, renewLease, saveCursor, takeLease, type Held, type SweepCursor } from "./sweep-state.js";
+import { keepLease, releaseLease, takeLease, type Held } from "./lease.js";
+import { loadCursor, repoLeaseKey, saveCursor, type SweepCursor } from "./sweep-state.js";
 
 /** GitHub re-runs nothing older than 30 days: never list further back. */
 const MAX_AGE_MS = 30 * 86_400_000;
@@ -102,16 +103,8 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     const floor = started - MAX_AGE_MS;
     // A stored bound wins (its ETag stays valid), unless SWEEP_HORIZON_H was raised since: then it reaches back at once.
     const createdFrom = Math.max(Math.min(cursor?.createdFrom ?? Number.POSITIVE_INFINITY, since - options.sweep.horizonMs), floor);
-    let lease: Held | null = held;
-    let renewedAt = started;
-    /** Keeps the lease while runs are fed (each may take up to a delivery's deadline); false once it is lost. */
-    const keepLease = async (force: boolean): Promise<boolean> => {
-      if (lease === null) return false;
-      if (!force && clock() - renewedAt < LEASE_MS / 2) return true;
-      renewedAt = clock();
-      lease = await renewLease(store, lease, renewedAt, LEASE_MS);
-      return lease !== null;
-    };
+    // Kept while runs are fed (each may take up to a delivery's deadline).
+    const lease = keepLease(store, held, clock, LEASE_MS);
     const leaseLost = (): void => problem(tally, `${name}: sweep lease lost to another instance mid-sweep; it continues there`, false);
     // Read once per repository and sweep, only when a failed run needs them.
     let defaultBranch: Promise<string | null> | undefined;
@@ -181,7 +174,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         tally.runsExamined++;
         // Any conclusion a repository's file may count as failed: the engine decides per repository.
         if (!FAILED_CONCLUSIONS.has(run.conclusion ?? "")) continue;
-        if (!(await keepLease(false))) return leaseLost();
+        if (!(await lease.keep())) return leaseLost();
         const response = await rerunner.handleEvent(sweepEvent(await completed(run), clock(), randomUUID()));
         if (response.status === 201 && response.body.action === "rerun-failed-jobs") tally.rerunsMade++;
         if (response.status === 503) {
@@ -194,7 +187,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         if (result.hasNext) return problem(tally, `${name}: rate limit nearly used up; sweeping resumes after ${iso(result.slowDownUntil)}`);
       }
       if (!result.hasNext) break;
-      if (!(await keepLease(true))) return leaseLost();
+      if (!(await lease.keep(true))) return leaseLost();
     }
     if (!recorded) return;
     const wanted = Math.max(started - options.sweep.horizonMs, floor);
@@ -221,7 +214,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         }
         let held: Held | null = null;
         try {
-          held = await takeLease(store, repo, holder, clock(), LEASE_MS);
+          held = await takeLease(store, repoLeaseKey(repo), holder, clock(), LEASE_MS);
           if (held === null) {
             problem(tally, `${name}: another instance is sweeping it now`, false);
             continue;

@@ -1,0 +1,367 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleepFor } from "node:timers/promises";
+import {
+  DELIVERY_LOG_DAYS,
+  judgeDeliveries,
+  readLoggedDelivery,
+  readRedeliveryMemo,
+  redeliveryDue,
+  type LoggedDelivery,
+} from "../../domain/delivery-log.js";
+import type { JsonValue } from "../../domain/types.js";
+import type { DeliveryLog } from "../../ports/github.js";
+import type { Logger } from "../../ports/logger.js";
+import type { Observer } from "../../ports/observer.js";
+import type { Store } from "../../ports/store.js";
+import { keepLease, takeLease } from "./lease.js";
+
+/** GitHub's largest page of the delivery log. */
+const PER_PAGE = 100;
+/** One pass at a time across instances; renewed after every page and while redeliveries are paced. */
+const LEASE_MS = 120_000;
+const LEASE_KEY = "delivery-log-lease";
+const MARK_KEY = "delivery-log-mark";
+const memoKey = (guid: string): string => `redelivery:${guid}`;
+const DAY_MS = 86_400_000;
+/** A memo outlives the log's own entries of its GUID, so a GUID is never redelivered past the cap. */
+const MEMO_TTL_MS = (DELIVERY_LOG_DAYS + 1) * DAY_MS;
+/**
+ * The mark stops short of the newest minute: an attempt still in flight when the log was read may
+ * be listed later under a lower id. Entries above the mark are read again next pass (the memo
+ * keeps a redelivered GUID from being redelivered twice).
+ */
+const MARK_SETTLE_MS = 60_000;
+/** GitHub asks for at least a second between mutating requests (a POST also costs 5 points of the secondary limit). */
+const REDELIVERY_GAP_MS = 1000;
+
+export interface DeliveryRecoverySummary {
+  /** Log entries read above the mark (or inside the first pass's lookback). */
+  readonly deliveriesRead: number;
+  readonly pages: number;
+  /** HTTP requests: log pages and redeliveries. */
+  readonly requests: number;
+  /** GUIDs of workflow_job and workflow_run whose every attempt went unanswered or got a 5xx, inside the window. */
+  readonly lostFound: number;
+  /** Redeliveries GitHub accepted (202). */
+  readonly redelivered: number;
+  /** DRY_RUN: lost GUIDs that would have been redelivered (GitHub not asked). */
+  readonly wouldRedeliver: number;
+  /** Not redelivered, by why: answered 4xx, lost before the window, already redelivered MAX_REDELIVERIES times, redelivered and not logged yet. */
+  readonly skipped: { readonly refused: number; readonly tooOld: number; readonly capReached: number; readonly inFlight: number };
+  readonly errors: number;
+  /** One line per error and skipped entry (at most 50). */
+  readonly problems: readonly string[];
+  /** No request to the log before this (epoch ms), or null. */
+  readonly pauseUntil: number | null;
+  /** The log could not be reached at all. */
+  readonly unreachable: boolean;
+  /** GitHub refused the App's JWT. */
+  readonly unauthorized: boolean;
+}
+
+export interface DeliveryRecoveryOptions {
+  readonly log: DeliveryLog;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** SWEEP_LOOKBACK_H: how far back the first pass looks (at most the log's 3 days). */
+  readonly lookbackMs: number;
+  /** DRY_RUN: the log is read and judged, nothing is redelivered. */
+  readonly dryRun: boolean;
+  readonly observer?: Observer | undefined;
+  readonly clock?: () => number;
+  /** Names this instance in the pass lease (default: a random id). */
+  readonly holder?: string | undefined;
+  /** Waits between two redeliveries (default 1 s); the bench passes a virtual clock's. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface DeliveryRecovery {
+  /** One pass over the delivery log. Never throws; an aborted signal stops it between requests. */
+  recover(signal?: AbortSignal): Promise<DeliveryRecoverySummary>;
+}
+
+interface Tally {
+  deliveriesRead: number;
+  pages: number;
+  requests: number;
+  lostFound: number;
+  redelivered: number;
+  wouldRedeliver: number;
+  skipped: { refused: number; tooOld: number; capReached: number; inFlight: number };
+  errors: number;
+  problems: string[];
+  pauseUntil: number | null;
+  noAnswer: number;
+  answered: number;
+  unauthorized: boolean;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** Where the last complete pass stopped: entries with this id or lower were judged already. */
+function readMark(value: JsonValue | undefined): number | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const id = (value as { readonly [key: string]: JsonValue }).id;
+  return typeof id === "number" && Number.isSafeInteger(id) ? id : null;
+}
+
+async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  await sleepFor(ms, undefined, { signal }).catch(() => undefined);
+}
+
+/**
+ * Recovers lost deliveries from the GitHub App's delivery log, one request for every installation
+ * and repository: reads the log back to the last pass's mark, finds the GUIDs of workflow_job and
+ * workflow_run that never got an answer (no connection, a timeout, a 5xx), and asks GitHub to
+ * redeliver each, paced, at most MAX_REDELIVERIES times. A redelivery takes the normal signed
+ * path, so one of something already handled is answered from the record. The mark, the pass
+ * lease and each GUID's redelivery memo live in the store: across instances each lost attempt is
+ * redelivered once. The mark moves only after a pass that read down to it, and never past a lost
+ * GUID whose redelivery has not shown in the log yet.
+ */
+export function createDeliveryRecovery(options: DeliveryRecoveryOptions): DeliveryRecovery {
+  const { log, store, logger } = options;
+  const clock = options.clock ?? Date.now;
+  const holder = options.holder ?? randomUUID();
+  const sleep = options.sleep ?? defaultSleep;
+  let pausedUntil = 0;
+  let lastRedeliveryAt = Number.NEGATIVE_INFINITY;
+
+  function problem(tally: Tally, line: string, isError = true): void {
+    if (isError) tally.errors++;
+    if (tally.problems.length < 50) tally.problems.push(line);
+  }
+  const pause = (tally: Tally, until: number): void => {
+    tally.pauseUntil = Math.max(tally.pauseUntil ?? 0, until);
+  };
+
+  /** Reads pages newest first down to the mark (or the floor); returns the entries and whether it got there. */
+  async function readLog(mark: number | null, floor: number, tally: Tally, lease: { keep(force?: boolean): Promise<boolean> }, signal: AbortSignal) {
+    const entries: LoggedDelivery[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      if (signal.aborted) {
+        problem(tally, "stopped mid-pass (shutting down); the next pass reads on from the mark", false);
+        return { entries, complete: false };
+      }
+      const result = await log.listPage(cursor, PER_PAGE, signal);
+      tally.requests++;
+      if (result.kind === "unavailable" && !result.answered) tally.noAnswer++;
+      else tally.answered++;
+      switch (result.kind) {
+        case "unavailable":
+          problem(tally, `delivery log page ${tally.pages + 1}: ${result.message}; the mark stays, the next pass reads it again`);
+          return { entries, complete: false };
+        case "unauthorized":
+          tally.unauthorized = true;
+          problem(tally, result.message);
+          return { entries, complete: false };
+        case "rate-limited":
+          pause(tally, result.until);
+          problem(tally, `${result.message}; the delivery log is read again after ${iso(result.until)}`);
+          return { entries, complete: false };
+        case "page":
+          break;
+      }
+      tally.pages++;
+      let reached = false;
+      for (const raw of result.entries) {
+        const entry = readLoggedDelivery(raw);
+        if (entry.kind === "skipped") {
+          problem(tally, `${entry.reason}: skipped`, false);
+          continue;
+        }
+        if (mark !== null && entry.id <= mark) {
+          reached = true;
+          break;
+        }
+        // Older than the window: read to count it (its GUID is judged too old), and the last page.
+        if (entry.deliveredAt < floor) reached = true;
+        else tally.deliveriesRead++;
+        entries.push(entry);
+      }
+      if (reached || result.nextCursor === null) return { entries, complete: true };
+      if (result.slowDownUntil !== null) {
+        pause(tally, result.slowDownUntil);
+        problem(tally, `rate limit nearly used up; the delivery log is read on after ${iso(result.slowDownUntil)}`);
+        return { entries, complete: false };
+      }
+      if (!(await lease.keep(true))) {
+        problem(tally, "the pass lease was lost to another instance mid-pass; it continues there", false);
+        return { entries, complete: false };
+      }
+      cursor = result.nextCursor;
+    }
+  }
+
+  /**
+   * Claims and redelivers one lost GUID. "settled": nothing more will be done for it (the cap, a
+   * refusal, a dry run); "open": its fate shows in a later attempt (redelivered, awaited, or to be
+   * asked again); "stop": open, and the pass must stop (rate limit, shutdown).
+   */
+  async function recoverGuid(latest: LoggedDelivery, tally: Tally, signal: AbortSignal): Promise<"settled" | "open" | "stop"> {
+    const doc = await store.getDoc(memoKey(latest.guid));
+    const previous = doc === undefined ? undefined : readRedeliveryMemo(doc.value);
+    const due = redeliveryDue(latest, previous, clock());
+    if (due.kind === "in-flight") {
+      tally.skipped.inFlight++;
+      return "open";
+    }
+    if (due.kind === "cap-reached") {
+      tally.skipped.capReached++;
+      problem(tally, `${latest.event} delivery ${latest.guid}: redelivered ${previous?.count ?? 0} times and lost again: left alone`, false);
+      return "settled";
+    }
+    if (options.dryRun) {
+      tally.wouldRedeliver++;
+      return "settled";
+    }
+    const next = { count: due.next.count, attemptId: due.next.attemptId, at: due.next.at };
+    // The claim comes first: an instance that loses it leaves the GUID to the one that won.
+    if (!(await store.putDoc(memoKey(latest.guid), next, doc?.version, clock() + MEMO_TTL_MS))) {
+      problem(tally, `${latest.event} delivery ${latest.guid}: claimed by another instance meanwhile`, false);
+      return "open";
+    }
+    const wait = lastRedeliveryAt + REDELIVERY_GAP_MS - clock();
+    if (wait > 0) await sleep(wait, signal);
+    if (signal.aborted) {
+      await undoClaim(latest.guid, previous);
+      return "stop";
+    }
+    lastRedeliveryAt = clock();
+    const result = await log.redeliver(latest.id, signal);
+    tally.requests++;
+    switch (result.kind) {
+      case "accepted":
+        tally.redelivered++;
+        options.observer?.({ type: "redelivery", outcome: "requested" });
+        if (result.slowDownUntil !== null) {
+          pause(tally, result.slowDownUntil);
+          problem(tally, `rate limit nearly used up; redeliveries go on after ${iso(result.slowDownUntil)}`);
+          return "stop";
+        }
+        return "open";
+      case "refused":
+        // GitHub will not redeliver it (gone from the log): asking again would not help; the claim counts.
+        options.observer?.({ type: "redelivery", outcome: "failed" });
+        problem(tally, `${latest.event} delivery ${latest.guid} (attempt ${latest.id}): redelivery refused: ${result.message}`);
+        return "settled";
+      case "rate-limited":
+        await undoClaim(latest.guid, previous);
+        pause(tally, result.until);
+        problem(tally, `${result.message}; redeliveries go on after ${iso(result.until)}`);
+        return "stop";
+      case "unavailable":
+        // Not known to be queued: the next pass asks again (the claim is taken back).
+        await undoClaim(latest.guid, previous);
+        options.observer?.({ type: "redelivery", outcome: "failed" });
+        problem(tally, `${latest.event} delivery ${latest.guid} (attempt ${latest.id}): ${result.message}; the next pass asks again`);
+        return "open";
+    }
+  }
+
+  /** Takes a claim back after a redelivery that did not go through (best effort: a claim left behind only waits out REDELIVERY_SHOWS_WITHIN_MS). */
+  async function undoClaim(guid: string, previous: { count: number; attemptId: number; at: number } | undefined): Promise<void> {
+    const doc = await store.getDoc(memoKey(guid)).catch(() => undefined);
+    if (doc === undefined) return;
+    const value = previous === undefined ? { count: 0, attemptId: 0, at: 0 } : { count: previous.count, attemptId: previous.attemptId, at: previous.at };
+    await store.putDoc(memoKey(guid), value, doc.version, clock() + MEMO_TTL_MS).catch(() => false);
+  }
+
+  async function pass(tally: Tally, signal: AbortSignal): Promise<void> {
+    const held = await takeLease(store, LEASE_KEY, holder, clock(), LEASE_MS);
+    if (held === null) {
+      problem(tally, "another instance is reading the delivery log now", false);
+      return;
+    }
+    const lease = keepLease(store, held, clock, LEASE_MS);
+    try {
+      const started = clock();
+      const markDoc = await store.getDoc(MARK_KEY);
+      const mark = readMark(markDoc?.value);
+      const oldest = started - DELIVERY_LOG_DAYS * DAY_MS;
+      const floor = mark === null ? Math.max(started - options.lookbackMs, oldest) : oldest;
+      const { entries, complete } = await readLog(mark, floor, tally, lease, signal);
+      const lost: LoggedDelivery[] = [];
+      for (const state of judgeDeliveries(entries, floor).values()) {
+        if (state.kind === "refused") tally.skipped.refused++;
+        else if (state.kind === "too-old") tally.skipped.tooOld++;
+        else if (state.kind === "lost") lost.push(state.latest);
+      }
+      tally.lostFound = lost.length;
+      // Oldest first: the run that has waited longest is recovered first.
+      lost.sort((a, b) => a.id - b.id);
+      // The mark stays below every GUID whose fate is still open: until its redelivery shows in
+      // the log (answered, or lost again and asked again), each pass reads it again.
+      let firstOpen = Number.POSITIVE_INFINITY;
+      for (const latest of lost) {
+        const outcome = signal.aborted || !(await lease.keep()) ? "stop" : await recoverGuid(latest, tally, signal);
+        if (outcome !== "settled") firstOpen = Math.min(firstOpen, latest.id);
+        if (outcome === "stop") break;
+      }
+      if (!complete) return;
+      const settled = entries
+        .filter((e) => e.deliveredAt <= started - MARK_SETTLE_MS && e.id < firstOpen)
+        .reduce((max, e) => Math.max(max, e.id), mark ?? 0);
+      if (settled > (mark ?? 0) && !(await store.putDoc(MARK_KEY, { id: settled, at: started }, markDoc?.version, started + MEMO_TTL_MS))) {
+        problem(tally, "the delivery log's mark changed meanwhile (another instance?); kept theirs", false);
+      }
+    } finally {
+      await lease.release();
+    }
+  }
+
+  return {
+    async recover(signal = new AbortController().signal) {
+      const tally: Tally = {
+        deliveriesRead: 0, pages: 0, requests: 0, lostFound: 0, redelivered: 0, wouldRedeliver: 0,
+        skipped: { refused: 0, tooOld: 0, capReached: 0, inFlight: 0 },
+        errors: 0, problems: [], pauseUntil: null, noAnswer: 0, answered: 0, unauthorized: false,
+      };
+      if (clock() < pausedUntil) {
+        problem(tally, `delivery log not read: GitHub asked to slow down until ${iso(pausedUntil)}`, false);
+      } else {
+        try {
+          await pass(tally, signal);
+        } catch (error) {
+          // The store failed (the log client never throws): the next pass starts from the mark again.
+          problem(tally, `delivery log: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      if (tally.pauseUntil !== null) pausedUntil = Math.max(pausedUntil, tally.pauseUntil);
+      const { noAnswer, answered, ...rest } = tally;
+      const summary: DeliveryRecoverySummary = { ...rest, unreachable: noAnswer > 0 && answered === 0 };
+      logger({
+        level: summary.errors > 0 ? "warn" : "info",
+        msg: "sweep",
+        source: "delivery-log",
+        summary: formatDeliverySummary(summary),
+        deliveriesRead: summary.deliveriesRead,
+        pages: summary.pages,
+        requests: summary.requests,
+        lostFound: summary.lostFound,
+        redelivered: summary.redelivered,
+        wouldRedeliver: summary.wouldRedeliver,
+        skipped: summary.skipped,
+        errors: summary.errors,
+        problems: summary.problems,
+        pauseUntil: summary.pauseUntil === null ? null : iso(summary.pauseUntil),
+      });
+      return summary;
+    },
+  };
+}
+
+/** The summary as one line, for people and cron mail. */
+export function formatDeliverySummary(s: DeliveryRecoverySummary): string {
+  const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+  const skipped = s.skipped;
+  return [
+    `delivery log: ${plural(s.deliveriesRead, "delivery", "deliveries")} read (${plural(s.pages, "page")})`,
+    `${s.lostFound} lost`,
+    s.wouldRedeliver > 0 ? `${s.wouldRedeliver} would be redelivered (DRY_RUN)` : `${s.redelivered} redelivered`,
+    `skipped ${skipped.refused} answered 4xx, ${skipped.tooOld} too old, ${skipped.capReached} at the cap, ${skipped.inFlight} awaiting their redelivery`,
+    plural(s.requests, "request"),
+    plural(s.errors, "error"),
+  ].join(", ");
+}
