@@ -4,6 +4,7 @@
 // SQLite file, and the one-shot `job-rerunner sweep` / `npm run sweep`.
 import { describe, it, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -204,6 +205,41 @@ describe("sweep and pending driver over real HTTP", () => {
     const last = gh.listCalls(`${OWNER}/${repo}`).at(-1);
     assert.equal(typeof last?.headers["if-none-match"], "string");
     assert.equal(gh.performed(runId), 1);
+  });
+
+  it("job-rerunner sweep in App mode: reads the App's delivery log and has GitHub redeliver a lost failure to the server, exit 0; a refused JWT exits 1", { timeout: 120_000 }, async () => {
+    const keys = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const app = await startFakeGitHub({ app: { id: 7777, publicKey: keys.publicKey, installations: { 71: OWNER } } });
+    try {
+      const appEnv = {
+        GITHUB_SIGN_KEY: SECRET,
+        GITHUB_APP_ID: "7777",
+        GITHUB_APP_PRIVATE_KEY: keys.privateKey.replace(/\n/g, "\\n"),
+        GITHUB_API_URL: app.url,
+        STORE: `sqlite:${join(dir, "app-once.sqlite")}`,
+      };
+      // The server only answers deliveries here: the one-shot sweep is what recovers.
+      const server = await serve({ ...appEnv, GITHUB_TOKEN: "", SWEEP_DELIVERIES: "false" });
+      app.hooks!.target(server.url, SECRET);
+      const runId = nextRun++;
+      const payload = workflowRunPayload({ runId, action: "completed", conclusion: "failure", owner: OWNER, repo: "octo-repo", installationId: 71 });
+      const lost = app.hooks!.record({ event: "workflow_run", payload, statusCode: 502, deliveredAt: Date.now() - 10 * 60_000 });
+      const once = await sweepOnce(appEnv, dir);
+      assert.equal(once.code, 0, once.stderr.join("") + once.text);
+      assert.match(once.text, /delivery log: 1 delivery read \(1 page\), 1 lost, 1 redelivered/);
+      await app.hooks!.settled();
+      assert.equal(app.hooks!.redeliveryRequests(lost.guid), 1);
+      assert.equal(app.performed(runId), 1);
+      assert.equal(app.listCalls().length, 0, "no repository listed");
+
+      const wrongKey = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+      const refused = await sweepOnce({ ...appEnv, GITHUB_APP_PRIVATE_KEY: wrongKey.privateKey.replace(/\n/g, "\\n") }, dir);
+      assert.equal(refused.code, 1, refused.text);
+      assert.match(refused.stderr.join(""), /GitHub refused the App's JWT on its delivery log \(401\)/);
+      assert.ok(!(refused.stderr.join("") + refused.text).includes("PRIVATE KEY"), "the key is never printed");
+    } finally {
+      await app.close();
+    }
   });
 
   it("job-rerunner sweep: non-zero with one clear line on bad configuration or when GitHub cannot be reached", { timeout: 120_000 }, async () => {

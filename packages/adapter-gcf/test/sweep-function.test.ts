@@ -2,6 +2,7 @@
 // FirestoreStore on the Firestore emulator and the stand-in GitHub: what Cloud Scheduler calls.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { startEmulator, type Emulator } from "./emulator.js";
 import { post, startFunction, type RunningFunction } from "./functions-framework.js";
@@ -108,5 +109,32 @@ describe("Cloud Functions `sweep` entry under functions-framework, state in Fire
     assert.equal(answer.status, 500);
     assert.match(answer.body.reason, /SWEEP_REPOS must be comma-separated owner\/name pairs/);
     assert.equal((await fetch(fn.url, { method: "PUT" })).status, 405);
+  });
+
+  it("in App mode each call reads the App's delivery log and has GitHub redeliver a lost failure to the webhook function, with no SWEEP_REPOS", { timeout: 120_000 }, async () => {
+    const keys = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const app = await startFakeGitHub({ app: { id: 8888, publicKey: keys.publicKey, installations: { 81: "sweep-org" } } });
+    try {
+      const appEnv = { GITHUB_TOKEN: "", SWEEP_REPOS: "", GITHUB_APP_ID: "8888", GITHUB_APP_PRIVATE_KEY: keys.privateKey.replace(/\n/g, "\\n"), GITHUB_API_URL: app.url, FIRESTORE_COLLECTION: `sweep-app-${process.pid}` };
+      const webhook = await start("rerunner", appEnv);
+      const fn = await start("sweep", appEnv);
+      app.hooks!.target(webhook.url, SECRET);
+      const runId = nextRun++;
+      const payload = workflowRunPayload({ runId, action: "completed", conclusion: "failure", owner: "sweep-org", repo: "gcf-repo", installationId: 81 });
+      const lost = app.hooks!.record({ event: "workflow_run", payload, statusCode: 0, deliveredAt: Date.now() - 5 * 60_000 });
+      const first = await sweep(fn);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.match(first.body.summary, /delivery log: 1 delivery read \(1 page\), 1 lost, 1 redelivered/);
+      assert.equal(first.body.sweep, null);
+      await app.hooks!.settled();
+      assert.equal(app.hooks!.redeliveryRequests(lost.guid), 1);
+      assert.equal(app.performed(runId), 1);
+      const idle = await sweep(fn);
+      assert.match(idle.body.summary, /0 lost, 0 redelivered/);
+      assert.equal(app.hooks!.redeliveryRequests(lost.guid), 1);
+      assert.equal(app.listCalls().length, 0);
+    } finally {
+      await app.close();
+    }
   });
 });
