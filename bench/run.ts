@@ -5,6 +5,7 @@
  */
 import { cpus } from "node:os";
 import { benchDecide, printDecide, type DecideFigures } from "./decide.bench.js";
+import { benchDeliveryLog, printDeliveryLog } from "./delivery-log.bench.js";
 import { distinctRunDeliveries } from "./deliveries.js";
 import { benchHttp, printHttp, type HttpFigures, type HttpOptions } from "./http.bench.js";
 import { ratio } from "./measure.js";
@@ -21,6 +22,7 @@ const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(
 console.log(`job-rerunner bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), ${new Date().toISOString()}\n`);
 
 out(printSweep([await benchSweep(1, 50), await benchSweep(10, 50), await benchSweep(10, 250)]));
+out(printDeliveryLog(await benchDeliveryLog(10_000, 1_000, 100)));
 
 const decide = benchDecide(1000);
 out(printDecide(decide));
