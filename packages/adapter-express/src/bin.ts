@@ -20,7 +20,7 @@ function fail(message: string): never {
 }
 
 const USAGE = `Usage: job-rerunner [--help | --version]
-       job-rerunner sweep      one pass over pending reruns and SWEEP_REPOS, then exit (cron)
+       job-rerunner sweep      one pass over pending reruns, the App's delivery log and SWEEP_REPOS, then exit (cron)
        job-rerunner send [URL] sign and post one failed run's deliveries to a running server
 
 Runs the job-rerunner webhook server: POST / takes GitHub's workflow_job and workflow_run
@@ -46,6 +46,7 @@ Configured by environment variables (docs/configuration.md has each with an exam
   RERUN_PATTERNS, NO_RERUN_PATTERNS, NO_RERUN_STEPS, MAX_FAILED_JOBS, LOG_TAIL_BYTES, RERUN_UNKNOWN,
   RERUN_FLAKY_AFTER           a job that passed on rerun this often in 30 days is flaky (default 3, 0 off)
  Never losing a rerun
+  SWEEP_DELIVERIES            App mode: redeliver lost deliveries from the App's delivery log (default true)
   SWEEP_REPOS, SWEEP_INTERVAL_S, SWEEP_LOOKBACK_H, SWEEP_HORIZON_H, PENDING_INTERVAL_S
  Seeing what it does
   METRICS, NOTIFY_URL, NOTIFY_ON, STATUS_TOKEN
