@@ -7,9 +7,8 @@
  * clock, so 100 redeliveries take no 100 s here; each request is stamped with that clock, which is
  * what the peak per minute is counted from. The listing is the real sweep of 10,000 repositories.
  */
-import { generateKeyPairSync } from "node:crypto";
 import { configFromEnv, createReconciler, createRerunner, MemoryStore, silentLogger, sweepConfigFromEnv, type DeliveryLog } from "@job-rerunner/core";
-import { startFakeGitHub, workflowJobPayload, workflowRunPayload } from "@job-rerunner/testing";
+import { generateAppKeys, startFakeGitHub, workflowJobPayload, workflowRunPayload } from "@job-rerunner/testing";
 import { createDeliveryRecovery } from "../packages/core/src/engine/reconcile/delivery-recovery.js";
 import { createDeliveryLog } from "../packages/core/src/github/app/delivery-log.js";
 import { createGitHubApp } from "../packages/core/src/github/app/github-app.js";
@@ -45,7 +44,7 @@ function busiestMinute(at: readonly { time: number; points: number }[]): { reque
 }
 
 export async function benchDeliveryLog(repositories: number, deliveriesPerInterval: number, lost: number): Promise<DeliveryLogFigures> {
-  const keys = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+  const keys = generateAppKeys();
   const gh = await startFakeGitHub({ app: { id: 4040, publicKey: keys.publicKey } });
   try {
     const hooks = gh.hooks!;

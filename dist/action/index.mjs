@@ -58113,6 +58113,14 @@ function runAttemptUrl(web, owner, repo, runId, attempt) {
   return `${web}/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/actions/runs/${runId}/attempts/${attempt}`;
 }
 
+// packages/core/src/domain/delivery-log.ts
+var DELIVERY_LOG_DAYS = 3;
+var REDELIVERY_SHOWS_WITHIN_MS = 10 * 6e4;
+
+// packages/core/src/engine/reconcile/delivery-recovery.ts
+var DAY_MS = 864e5;
+var MEMO_TTL_MS = (DELIVERY_LOG_DAYS + 1) * DAY_MS;
+
 // packages/core/src/engine/reconcile/sweep-state.ts
 var CURSOR_TTL_MS = 40 * 864e5;
 
@@ -63054,7 +63062,12 @@ var SWEEP_DEFAULTS = {
   horizonH: 24
 };
 var REPO = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/;
-function sweepConfigFromEnv(env) {
+function sweepConfigFromEnv(env, options = {}) {
+  const app = options.app ?? false;
+  const deliveries = booleanFromEnv(env, "SWEEP_DELIVERIES", app);
+  if (deliveries && !app) {
+    throw new ConfigError("SWEEP_DELIVERIES", "needs a GitHub App (GITHUB_APP_ID): only an App has a delivery log; with a token, list repositories in SWEEP_REPOS");
+  }
   const seen = /* @__PURE__ */ new Set();
   const repos = [];
   for (const entry of listFromEnv(env, "SWEEP_REPOS")) {
@@ -63067,9 +63080,10 @@ function sweepConfigFromEnv(env) {
     seen.add(key);
     repos.push({ owner: match[1], name: match[2] });
   }
-  const intervalS = integerFromEnv(env, "SWEEP_INTERVAL_S", repos.length > 0 ? SWEEP_DEFAULTS.intervalS : 0, 0, 86400);
+  const intervalS = integerFromEnv(env, "SWEEP_INTERVAL_S", repos.length > 0 || deliveries ? SWEEP_DEFAULTS.intervalS : 0, 0, 86400);
   return {
     repos,
+    deliveries,
     intervalMs: intervalS * 1e3,
     lookbackMs: integerFromEnv(env, "SWEEP_LOOKBACK_H", SWEEP_DEFAULTS.lookbackH, 1, SWEEP_DEFAULTS.maxLookbackH) * 36e5,
     pendingIntervalMs: integerFromEnv(env, "PENDING_INTERVAL_S", SWEEP_DEFAULTS.pendingIntervalS, 0, 3600) * 1e3,
@@ -63145,7 +63159,7 @@ function configFromEnv(env = process.env, options = {}) {
     deadlineMs,
     leaseMs: deadlineMs + LEASE_MARGIN_MS,
     policy: policyFromEnv(env),
-    sweep: sweepConfigFromEnv(env)
+    sweep: sweepConfigFromEnv(env, { app: githubApp !== null })
   };
 }
 

@@ -4,11 +4,10 @@
 // cursor pagination) and sending each redelivery, signed, to the server's webhook.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub, type FakeLoggedDelivery } from "@job-rerunner/testing";
+import { generateAppKeys, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub, type FakeLoggedDelivery } from "@job-rerunner/testing";
 import { testSchema, type TestSchema } from "./pg-support.js";
 import { freePort, spawnBin, waitFor, waitUntilServing, type RunningBin } from "./support.js";
 
@@ -16,11 +15,7 @@ const SECRET = "delivery-log-e2e-secret";
 const APP_ID = 626262;
 const MINUTE = 60_000;
 const INSTALLATIONS: Record<number, string> = { 31: "org-one", 32: "org-two" };
-const keys = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
+const keys = generateAppKeys();
 let nextRun = 8_800_000;
 
 /** A run of one of 200 repositories across the two installations. */

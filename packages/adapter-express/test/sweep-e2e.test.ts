@@ -4,13 +4,12 @@
 // SQLite file, and the one-shot `job-rerunner sweep` / `npm run sweep`.
 import { describe, it, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configFromEnv, createReconciler, createRerunner, sweepConfigFromEnv } from "@job-rerunner/core";
-import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
+import { generateAppKeys, signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { SqliteStore } from "../src/sqlite-store.js";
 import { BIN, deliver, spawnLogged, startBin, TSX, waitFor, type Child, type RunningBin } from "./support.js";
 
@@ -208,7 +207,7 @@ describe("sweep and pending driver over real HTTP", () => {
   });
 
   it("job-rerunner sweep in App mode: reads the App's delivery log and has GitHub redeliver a lost failure to the server, exit 0; a refused JWT exits 1", { timeout: 120_000 }, async () => {
-    const keys = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const keys = generateAppKeys();
     const app = await startFakeGitHub({ app: { id: 7777, publicKey: keys.publicKey, installations: { 71: OWNER } } });
     try {
       const appEnv = {
@@ -232,7 +231,7 @@ describe("sweep and pending driver over real HTTP", () => {
       assert.equal(app.performed(runId), 1);
       assert.equal(app.listCalls().length, 0, "no repository listed");
 
-      const wrongKey = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+      const wrongKey = generateAppKeys();
       const refused = await sweepOnce({ ...appEnv, GITHUB_APP_PRIVATE_KEY: wrongKey.privateKey.replace(/\n/g, "\\n") }, dir);
       assert.equal(refused.code, 1, refused.text);
       assert.match(refused.stderr.join(""), /GitHub refused the App's JWT on its delivery log \(401\)/);

@@ -2,8 +2,7 @@
 // FirestoreStore on the Firestore emulator and the stand-in GitHub: what Cloud Scheduler calls.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
-import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
+import { generateAppKeys, signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { startEmulator, type Emulator } from "./emulator.js";
 import { post, startFunction, type RunningFunction } from "./functions-framework.js";
 
@@ -112,7 +111,7 @@ describe("Cloud Functions `sweep` entry under functions-framework, state in Fire
   });
 
   it("in App mode each call reads the App's delivery log and has GitHub redeliver a lost failure to the webhook function, with no SWEEP_REPOS", { timeout: 120_000 }, async () => {
-    const keys = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const keys = generateAppKeys();
     const app = await startFakeGitHub({ app: { id: 8888, publicKey: keys.publicKey, installations: { 81: "sweep-org" } } });
     try {
       const appEnv = { GITHUB_TOKEN: "", SWEEP_REPOS: "", GITHUB_APP_ID: "8888", GITHUB_APP_PRIVATE_KEY: keys.privateKey.replace(/\n/g, "\\n"), GITHUB_API_URL: app.url, FIRESTORE_COLLECTION: `sweep-app-${process.pid}` };

@@ -3,22 +3,17 @@
 // pagination, a redelivery sent again, signed, over a real socket to a server around the engine).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { configFromEnv, createReconciler, createRerunner, MemoryStore, toHttpResponse, type LogEntry, type Reconciler, type Store } from "@job-rerunner/core";
-import { startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
+import { generateAppKeys, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { judgeDeliveries, readLoggedDelivery, redeliveryDue, REDELIVERY_SHOWS_WITHIN_MS, type LoggedDelivery } from "../src/domain/delivery-log.js";
 
 const SECRET = "delivery-log-secret";
 const APP_ID = 515151;
 const OWNER = "octo-org";
 const INSTALLATION = 11;
-const keys = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
+const keys = generateAppKeys();
 const MINUTE = 60_000;
 let nextRun = 7_100_000;
 

@@ -1,4 +1,4 @@
-import { verify, type KeyObject } from "node:crypto";
+import { generateKeyPairSync, verify, type KeyObject } from "node:crypto";
 
 export interface FakeAppOptions {
   readonly id: number | string;
@@ -15,6 +15,15 @@ export interface FakeAppOptions {
   readonly installations?: Readonly<Record<number, string>>;
   /** The App's permissions, as `GET /app` and its installation tokens report them (default: what app.yml asks). */
   readonly permissions?: Readonly<Record<string, string>>;
+}
+
+/** A key pair as GitHub hands out an App's: the private key as PKCS#1 PEM, the public one as SPKI PEM. */
+export function generateAppKeys(): { readonly privateKey: string; readonly publicKey: string } {
+  return generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
 }
 
 /** What app.yml asks for (`default_permissions`). */

@@ -14,7 +14,7 @@ export {
   type FakeListedJob,
   type FakeListedRun,
 } from "./github-server.js";
-export type { FakeAppOptions, AppAuthority } from "./github-app.js";
+export { generateAppKeys, type FakeAppOptions, type AppAuthority } from "./github-app.js";
 export type { FakeContents } from "./github-contents.js";
 export type { FakeHookDeliveries, FakeLoggedDelivery, RecordedAttempt, RedeliverBehaviour } from "./github-deliveries.js";
 export { signBody, signedDelivery, type SignedDelivery } from "./deliveries.js";

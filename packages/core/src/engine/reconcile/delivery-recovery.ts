@@ -14,6 +14,7 @@ import type { Logger } from "../../ports/logger.js";
 import type { Observer } from "../../ports/observer.js";
 import type { Store } from "../../ports/store.js";
 import { keepLease, takeLease } from "./lease.js";
+import { isoSeconds, pauseUntil, problem, type ProblemTally } from "./tally.js";
 
 /** GitHub's largest page of the delivery log. */
 const PER_PAGE = 100;
@@ -80,7 +81,7 @@ export interface DeliveryRecovery {
   recover(signal?: AbortSignal): Promise<DeliveryRecoverySummary>;
 }
 
-interface Tally {
+interface Tally extends ProblemTally {
   deliveriesRead: number;
   pages: number;
   requests: number;
@@ -88,15 +89,11 @@ interface Tally {
   redelivered: number;
   wouldRedeliver: number;
   skipped: { refused: number; tooOld: number; capReached: number; inFlight: number };
-  errors: number;
-  problems: string[];
-  pauseUntil: number | null;
   noAnswer: number;
   answered: number;
   unauthorized: boolean;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** Where the last complete pass stopped: entries with this id or lower were judged already. */
 function readMark(value: JsonValue | undefined): number | null {
@@ -127,13 +124,6 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
   let pausedUntil = 0;
   let lastRedeliveryAt = Number.NEGATIVE_INFINITY;
 
-  function problem(tally: Tally, line: string, isError = true): void {
-    if (isError) tally.errors++;
-    if (tally.problems.length < 50) tally.problems.push(line);
-  }
-  const pause = (tally: Tally, until: number): void => {
-    tally.pauseUntil = Math.max(tally.pauseUntil ?? 0, until);
-  };
 
   /** Reads pages newest first down to the mark (or the floor); returns the entries and whether it got there. */
   async function readLog(mark: number | null, floor: number, tally: Tally, lease: { keep(force?: boolean): Promise<boolean> }, signal: AbortSignal) {
@@ -157,8 +147,8 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
           problem(tally, result.message);
           return { entries, complete: false };
         case "rate-limited":
-          pause(tally, result.until);
-          problem(tally, `${result.message}; the delivery log is read again after ${iso(result.until)}`);
+          pauseUntil(tally, result.until);
+          problem(tally, `${result.message}; the delivery log is read again after ${isoSeconds(result.until)}`);
           return { entries, complete: false };
         case "page":
           break;
@@ -182,8 +172,8 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
       }
       if (reached || result.nextCursor === null) return { entries, complete: true };
       if (result.slowDownUntil !== null) {
-        pause(tally, result.slowDownUntil);
-        problem(tally, `rate limit nearly used up; the delivery log is read on after ${iso(result.slowDownUntil)}`);
+        pauseUntil(tally, result.slowDownUntil);
+        problem(tally, `rate limit nearly used up; the delivery log is read on after ${isoSeconds(result.slowDownUntil)}`);
         return { entries, complete: false };
       }
       if (!(await lease.keep(true))) {
@@ -236,8 +226,8 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
         tally.redelivered++;
         options.observer?.({ type: "redelivery", outcome: "requested" });
         if (result.slowDownUntil !== null) {
-          pause(tally, result.slowDownUntil);
-          problem(tally, `rate limit nearly used up; redeliveries go on after ${iso(result.slowDownUntil)}`);
+          pauseUntil(tally, result.slowDownUntil);
+          problem(tally, `rate limit nearly used up; redeliveries go on after ${isoSeconds(result.slowDownUntil)}`);
           return "stop";
         }
         return "open";
@@ -248,8 +238,8 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
         return "settled";
       case "rate-limited":
         await undoClaim(latest.guid, previous);
-        pause(tally, result.until);
-        problem(tally, `${result.message}; redeliveries go on after ${iso(result.until)}`);
+        pauseUntil(tally, result.until);
+        problem(tally, `${result.message}; redeliveries go on after ${isoSeconds(result.until)}`);
         return "stop";
       case "unavailable":
         // Not known to be queued: the next pass asks again (the claim is taken back).
@@ -319,7 +309,7 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
         errors: 0, problems: [], pauseUntil: null, noAnswer: 0, answered: 0, unauthorized: false,
       };
       if (clock() < pausedUntil) {
-        problem(tally, `delivery log not read: GitHub asked to slow down until ${iso(pausedUntil)}`, false);
+        problem(tally, `delivery log not read: GitHub asked to slow down until ${isoSeconds(pausedUntil)}`, false);
       } else {
         try {
           await pass(tally, signal);
@@ -345,7 +335,7 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
         skipped: summary.skipped,
         errors: summary.errors,
         problems: summary.problems,
-        pauseUntil: summary.pauseUntil === null ? null : iso(summary.pauseUntil),
+        pauseUntil: summary.pauseUntil === null ? null : isoSeconds(summary.pauseUntil),
       });
       return summary;
     },

@@ -8,6 +8,7 @@ import type { SweepConfig, SweepRepo } from "../../domain/config.js";
 import { readListedRun, sweepEvent, type ListedRun } from "../../domain/listed-run.js";
 import { keepLease, releaseLease, takeLease, type Held } from "./lease.js";
 import { loadCursor, repoLeaseKey, saveCursor, type SweepCursor } from "./sweep-state.js";
+import { isoSeconds, pauseUntil, problem, type ProblemTally } from "./tally.js";
 
 /** GitHub re-runs nothing older than 30 days: never list further back. */
 const MAX_AGE_MS = 30 * 86_400_000;
@@ -60,21 +61,17 @@ export interface Sweeper {
   sweep(signal?: AbortSignal): Promise<SweepSummary>;
 }
 
-interface Tally {
+interface Tally extends ProblemTally {
   requests: number;
   notModified: number;
   runsExamined: number;
   rerunsMade: number;
-  errors: number;
   skippedRuns: number;
-  problems: string[];
-  pauseUntil: number | null;
   noAnswer: number;
   answered: number;
   unauthorized: boolean;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /**
  * The sweep: for each repository, lists the completed runs created since the cursor's bound
@@ -88,11 +85,6 @@ export function createSweeper(options: SweeperOptions): Sweeper {
   const clock = options.clock ?? Date.now;
   const holder = options.holder ?? randomUUID();
   let pausedUntil = 0;
-
-  function problem(tally: Tally, line: string, isError = true): void {
-    if (isError) tally.errors++;
-    if (tally.problems.length < 50) tally.problems.push(line);
-  }
 
   /** Lists and feeds one repository; returns whether the listing was complete and every run recorded. */
   async function sweepRepo(repo: SweepRepo, held: Held, tally: Tally, signal: AbortSignal): Promise<void> {
@@ -131,7 +123,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     for (let page = 1; ; page++) {
       if (signal.aborted) return problem(tally, `${name}: stopped mid-sweep (shutting down); the next sweep covers it`, false);
       const result = await lister.listRuns(
-        { owner: repo.owner, repo: repo.name, created: `>=${iso(createdFrom)}`, page, perPage: PER_PAGE, etag: page === 1 ? (cursor?.etag ?? null) : null },
+        { owner: repo.owner, repo: repo.name, created: `>=${isoSeconds(createdFrom)}`, page, perPage: PER_PAGE, etag: page === 1 ? (cursor?.etag ?? null) : null },
         signal,
       );
       tally.requests++;
@@ -141,7 +133,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         case "not-modified":
           // Nothing completed in the window since page 1 was last read: the cursor stays as it is.
           tally.notModified++;
-          if (result.slowDownUntil !== null) tally.pauseUntil = Math.max(tally.pauseUntil ?? 0, result.slowDownUntil);
+          if (result.slowDownUntil !== null) pauseUntil(tally, result.slowDownUntil);
           return;
         case "unreadable":
           return problem(tally, `${name}: skipped: ${result.message}`);
@@ -149,8 +141,8 @@ export function createSweeper(options: SweeperOptions): Sweeper {
           tally.unauthorized = true;
           return problem(tally, `${name}: ${result.message}`);
         case "rate-limited":
-          tally.pauseUntil = Math.max(tally.pauseUntil ?? 0, result.until);
-          return problem(tally, `${name}: ${result.message}; sweeping resumes after ${iso(result.until)}`);
+          pauseUntil(tally, result.until);
+          return problem(tally, `${name}: ${result.message}; sweeping resumes after ${isoSeconds(result.until)}`);
         case "unavailable":
           return problem(tally, `${name}: page ${page}: ${result.message}; the cursor stays, the next sweep covers it`);
         case "page":
@@ -159,7 +151,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       if (page === 1) {
         firstEtag = result.etag;
         // GitHub answers at most 1,000 runs for a filtered listing.
-        if (result.totalCount > 1000) problem(tally, `${name}: ${result.totalCount} completed runs since ${iso(createdFrom)}: GitHub lists only the first 1000`, false);
+        if (result.totalCount > 1000) problem(tally, `${name}: ${result.totalCount} completed runs since ${isoSeconds(createdFrom)}: GitHub lists only the first 1000`, false);
       }
       for (const raw of result.runs) {
         if (signal.aborted) return problem(tally, `${name}: stopped mid-sweep (shutting down); the next sweep covers it`, false);
@@ -183,8 +175,8 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         }
       }
       if (result.slowDownUntil !== null) {
-        tally.pauseUntil = Math.max(tally.pauseUntil ?? 0, result.slowDownUntil);
-        if (result.hasNext) return problem(tally, `${name}: rate limit nearly used up; sweeping resumes after ${iso(result.slowDownUntil)}`);
+        pauseUntil(tally, result.slowDownUntil);
+        if (result.hasNext) return problem(tally, `${name}: rate limit nearly used up; sweeping resumes after ${isoSeconds(result.slowDownUntil)}`);
       }
       if (!result.hasNext) break;
       if (!(await lease.keep(true))) return leaseLost();
@@ -209,7 +201,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         const name = `${repo.owner}/${repo.name}`;
         if (signal.aborted) break;
         if (clock() < pausedUntil || (tally.pauseUntil !== null && clock() < tally.pauseUntil)) {
-          problem(tally, `${name}: not listed: GitHub asked to slow down until ${iso(Math.max(pausedUntil, tally.pauseUntil ?? 0))}`, false);
+          problem(tally, `${name}: not listed: GitHub asked to slow down until ${isoSeconds(Math.max(pausedUntil, tally.pauseUntil ?? 0))}`, false);
           continue;
         }
         let held: Held | null = null;
