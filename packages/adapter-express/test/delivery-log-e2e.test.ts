@@ -1,5 +1,5 @@
 // Recovering lost deliveries at organization scale, over real processes and sockets: two servers
-// (src/bin.ts as `npm start` runs it) in GitHub App mode on one PostgreSQL store, with no
+// (`npm start`, and src/bin.ts as it runs it) in GitHub App mode on one PostgreSQL store, with no
 // SWEEP_REPOS, and the stand-in GitHub serving the App's delivery log (over a thousand entries,
 // cursor pagination) and sending each redelivery, signed, to the server's webhook.
 import { describe, it, before, after } from "node:test";
@@ -9,8 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateAppKeys, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub, type FakeLoggedDelivery } from "@job-rerunner/testing";
 import { testSchema, type TestSchema } from "./pg-support.js";
-import { freePort, spawnBin, waitFor, waitUntilServing, type RunningBin } from "./support.js";
+import { fileURLToPath } from "node:url";
+import { freePort, spawnBin, spawnLogged, waitFor, waitUntilServing, type RunningBin } from "./support.js";
 
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const SECRET = "delivery-log-e2e-secret";
 const APP_ID = 626262;
 const MINUTE = 60_000;
@@ -46,21 +48,23 @@ describe("lost deliveries recovered from the App's delivery log, two servers on 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function serve(port: number): Promise<RunningBin> {
-    const child = spawnBin(
-      {
-        PORT: String(port),
-        GITHUB_SIGN_KEY: SECRET,
-        GITHUB_APP_ID: String(APP_ID),
-        GITHUB_APP_PRIVATE_KEY: keys.privateKey.replace(/\n/g, "\\n"),
-        GITHUB_API_URL: gh.url,
-        STORE: schema.url(),
-        SWEEP_INTERVAL_S: "2",
-      },
-      dir,
-    );
+  /** A server on `port`: `npm start` itself (it builds dist when stale), or src/bin.ts as it runs it. */
+  async function serve(port: number, how: "npm start" | "bin"): Promise<RunningBin> {
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? tmpdir(),
+      PORT: String(port),
+      GITHUB_SIGN_KEY: SECRET,
+      GITHUB_APP_ID: String(APP_ID),
+      GITHUB_APP_PRIVATE_KEY: keys.privateKey.replace(/\n/g, "\\n"),
+      GITHUB_API_URL: gh.url,
+      STORE: schema.url(),
+      SWEEP_INTERVAL_S: "2",
+    };
+    const child = how === "npm start" ? spawnLogged("npm", ["start"], env, ROOT) : spawnBin(env, dir);
     const url = `http://127.0.0.1:${port}`;
-    await waitUntilServing(url, child);
+    // The first `npm start` builds dist, which takes a while.
+    await waitUntilServing(url, child, 240_000);
     const running: RunningBin = {
       ...child,
       url,
@@ -75,7 +79,7 @@ describe("lost deliveries recovered from the App's delivery log, two servers on 
 
   const passes = (server: RunningBin): Record<string, unknown>[] => server.logs().filter((l) => l.msg === "sweep" && l.source === "delivery-log");
 
-  it("re-runs every run whose failure delivery was lost exactly once within a minute, with no per-repository listing; answered, 4xx, old and push deliveries are never redelivered; idle passes cost one request; a loss while running is recovered next pass", { timeout: 180_000 }, async () => {
+  it("re-runs every run whose failure delivery was lost exactly once within a minute, with no per-repository listing; answered, 4xx, old and push deliveries are never redelivered; idle passes cost one request; a loss while running is recovered next pass", { timeout: 420_000 }, async () => {
     const hooks = gh.hooks!;
     const now = Date.now();
     // Before the lookback (SWEEP_LOOKBACK_H=1): lost, and left alone. The log's ids grow with time, so it comes first.
@@ -111,8 +115,10 @@ describe("lost deliveries recovered from the App's delivery log, two servers on 
     const [portA, portB] = [await freePort(), await freePort()];
     // The App's webhook URL: the first server (a load balancer would pick either).
     hooks.target(`http://127.0.0.1:${portA}/`, SECRET);
+    // The webhook's server first (its first pass starts once it listens), then the second.
+    const a = await serve(portA, "npm start");
     const started = Date.now();
-    const [a, b] = await Promise.all([serve(portA), serve(portB)]);
+    const b = await serve(portB, "bin");
 
     await waitFor(() => lost.every(({ runId }) => gh.performed(runId) === 1), "every lost run to be re-run", 60_000);
     assert.ok(Date.now() - started < 60_000);
