@@ -158,5 +158,15 @@ describe("lost deliveries recovered from the App's delivery log, two servers on 
     await waitFor(() => passes(a).length + passes(b).length >= passesBefore + 2, "two more passes", 30_000);
     assert.equal(hooks.redeliveryRequests(live.guid), 0);
     assert.equal(gh.listCalls().length, 0);
+
+    // Each server counts the redeliveries it asked for.
+    let requested = 0;
+    for (const server of [a, b]) {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const line = /^job_rerunner_redeliveries_total\{outcome="requested"\} (\d+)$/m.exec(metrics);
+      assert.ok(line, metrics.slice(0, 500));
+      requested += Number(line[1]);
+    }
+    assert.equal(requested, lost.length + 1);
   });
 });
