@@ -40,7 +40,6 @@ export function booleanFromEnv(env: Env, name: string, fallback = false): boolea
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
-/** An http(s) URL without its trailing slashes. */
 /**
  * The ports fetch refuses to connect to ("bad ports", https://fetch.spec.whatwg.org/#port-blocking):
  * Node's fetch, which Octokit uses, fails on them with only "bad port".
@@ -51,6 +50,7 @@ const FETCH_BAD_PORTS = new Set([
   1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
 ]);
 
+/** An http(s) URL without its trailing slashes; ConfigError on anything else or on a port fetch refuses. */
 export function urlFromEnv(env: Env, name: string, fallback: string, expectation = "must be an http(s) URL"): string {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === "") return fallback;
