@@ -7,7 +7,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { configFromEnv, createReconciler, createRerunner, MemoryStore, toHttpResponse, type LogEntry, type Reconciler, type Store } from "@job-rerunner/core";
 import { generateAppKeys, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
-import { judgeDeliveries, readLoggedDelivery, redeliveryDue, REDELIVERY_SHOWS_WITHIN_MS, type LoggedDelivery } from "../src/domain/delivery-log.js";
+import { judgeDeliveries, MARK_SETTLE_MS, nextMark, readLoggedDelivery, redeliveryDue, REDELIVERY_SHOWS_WITHIN_MS, type LoggedDelivery } from "../src/domain/delivery-log.js";
+import { createDeliveryRecovery } from "../src/engine/reconcile/delivery-recovery.js";
+import { createDeliveryLog } from "../src/github/app/delivery-log.js";
+import { createGitHubApp } from "../src/github/app/github-app.js";
+import { nextLinkParam } from "../src/github/links.js";
 
 const SECRET = "delivery-log-secret";
 const APP_ID = 515151;
@@ -75,11 +79,32 @@ describe("judging the delivery log (pure)", () => {
   });
 });
 
+describe("where the mark moves, and the next page (pure)", () => {
+  it("the mark stops below the youngest minutes and below the oldest GUID still open, and never moves back", () => {
+    const now = Date.now();
+    const read = [attempt({ id: 10, deliveredAt: now - 30 * MINUTE }), attempt({ id: 11, deliveredAt: now - 20 * MINUTE }), attempt({ id: 12, deliveredAt: now - MARK_SETTLE_MS / 2 }), attempt({ id: 13, deliveredAt: now - 20 * MINUTE })];
+    assert.equal(nextMark(read, null, Number.POSITIVE_INFINITY, now), 11, "not past 12, listed within the settling time");
+    assert.equal(nextMark(read, null, 11, now), 10, "not past the open GUID's attempt 11");
+    assert.equal(nextMark(read, 11, Number.POSITIVE_INFINITY, now), null);
+    assert.equal(nextMark([], 5, Number.POSITIVE_INFINITY, now), null);
+  });
+
+  it("reads the cursor of GitHub's next link, and tells a next link without one from none", () => {
+    const link = '<https://api.github.com/app/hook/deliveries?per_page=100&cursor=v1_12077215967>; rel="next"';
+    assert.deepEqual(nextLinkParam(link, "cursor"), { kind: "value", value: "v1_12077215967" });
+    assert.deepEqual(nextLinkParam('<https://api.github.com/app/hook/deliveries?per_page=100>; rel="next"', "cursor"), { kind: "missing" });
+    assert.deepEqual(nextLinkParam('<https://api.github.com/app/hook/deliveries?cursor=v1_1>; rel="prev"', "cursor"), { kind: "none" });
+    assert.deepEqual(nextLinkParam(undefined, "cursor"), { kind: "none" });
+  });
+});
+
 describe("recovery passes over the stand-in App's delivery log", () => {
   let gh: FakeGitHub | undefined;
   let server: Server;
   let store: Store;
   let url: string;
+  let offset = 0;
+  const clock = (): number => Date.now() + offset;
 
   before(async () => {
     server = createServer((req, res) => {
@@ -116,12 +141,13 @@ describe("recovery passes over the stand-in App's delivery log", () => {
   async function fresh(extra: Record<string, string> = {}): Promise<{ gh: FakeGitHub; reconciler: Reconciler }> {
     await gh?.close();
     gh = await startFakeGitHub({ app: { id: APP_ID, publicKey: keys.publicKey, installations: { [INSTALLATION]: OWNER } } });
-    store = new MemoryStore();
+    offset = 0;
+    store = new MemoryStore({ now: clock });
     logs = [];
     const logger = (e: LogEntry): void => void logs.push(e);
     engine = createRerunner({ config: configFromEnv(env(gh, extra)), store, logger: () => {}, reconciledElsewhere: true });
     gh.hooks!.target(url, SECRET);
-    return { gh, reconciler: createReconciler({ rerunner: engine, store, logger }) };
+    return { gh, reconciler: createReconciler({ rerunner: engine, store, logger, clock }) };
   }
   const runCompleted = (runId: number, conclusion = "failure") =>
     workflowRunPayload({ runId, action: "completed", conclusion, owner: OWNER, repo: "api", repoId: 3300, installationId: INSTALLATION });
@@ -204,79 +230,145 @@ describe("recovery passes over the stand-in App's delivery log", () => {
     assert.equal(gh.performed(runId), 0);
   });
 
-  it("a redelivery GitHub answers 502 is asked again next pass; one it accepted but has not logged yet is not", { timeout: 60_000 }, async () => {
+  it("a redelivery that got no answer or a 5xx counts and is awaited; asked again once its attempt has not shown in 10 minutes", { timeout: 60_000 }, async () => {
     const { gh, reconciler } = await fresh();
     const hooks = gh.hooks!;
     const failing = nextRun++;
     const dropped = nextRun++;
     const a = hooks.record({ event: "workflow_run", payload: runCompleted(failing), statusCode: 0, deliveredAt: Date.now() - 10 * MINUTE });
     const b = hooks.record({ event: "workflow_run", payload: runCompleted(dropped), statusCode: 0, deliveredAt: Date.now() - 9 * MINUTE });
+    // GitHub answers 502 to the first (it may have queued it), accepts the second and never sends it.
     hooks.redeliver("server-error", "accept-and-drop", "ok");
     const first = (await reconciler.once()).deliveries!;
-    assert.equal(first.redelivered, 1, JSON.stringify(first));
+    assert.equal(first.redelivered, 2, JSON.stringify(first));
     assert.equal(first.errors, 1);
     const second = (await reconciler.once()).deliveries!;
+    assert.deepEqual({ redelivered: second.redelivered, inFlight: second.skipped.inFlight }, { redelivered: 0, inFlight: 2 }, JSON.stringify(second));
+    offset += REDELIVERY_SHOWS_WITHIN_MS;
+    const later = (await reconciler.once()).deliveries!;
     await hooks.settled();
-    assert.equal(second.redelivered, 1, JSON.stringify(second));
-    assert.equal(second.skipped.inFlight, 1, "the accepted one is waited for");
-    assert.equal(hooks.redeliveryRequests(a.guid), 2);
-    assert.equal(hooks.redeliveryRequests(b.guid), 1);
-    assert.equal(gh.performed(failing), 1);
+    assert.equal(later.redelivered, 2, JSON.stringify(later));
+    assert.deepEqual([hooks.redeliveryRequests(a.guid), hooks.redeliveryRequests(b.guid)], [2, 2]);
+    assert.deepEqual([gh.performed(failing), gh.performed(dropped)], [1, 1]);
+    const done = (await reconciler.once()).deliveries!;
+    assert.equal(done.lostFound, 0, JSON.stringify(done));
   });
 
-  it("two reconcilers on one store redeliver each lost GUID once", { timeout: 60_000 }, async () => {
-    const { gh, reconciler: one } = await fresh();
-    const two = createReconciler({ rerunner: engine, store, logger: () => {} });
+  it("GitHub refusing the App's JWT on a redelivery stops the pass and counts nothing; the next pass redelivers it", { timeout: 60_000 }, async () => {
+    const { gh, reconciler } = await fresh();
     const hooks = gh.hooks!;
-    const runs = Array.from({ length: 4 }, () => nextRun++);
-    const entries = runs.map((runId) => hooks.record({ event: "workflow_run", payload: runCompleted(runId), statusCode: 502, deliveredAt: Date.now() - 5 * MINUTE }));
-    const [a, b] = await Promise.all([one.once(), two.once()]);
-    // The second waits for the first pass's lease; run again to be sure nothing is left to either.
-    await Promise.all([one.once(), two.once()]);
+    const runs = [nextRun++, nextRun++];
+    const entries = runs.map((runId) => hooks.record({ event: "workflow_run", payload: runCompleted(runId), statusCode: 503, deliveredAt: Date.now() - 5 * MINUTE }));
+    hooks.redeliver("bad-credentials", "ok");
+    const refused = (await reconciler.once()).deliveries!;
+    assert.deepEqual({ unauthorized: refused.unauthorized, redelivered: refused.redelivered, requests: refused.requests }, { unauthorized: true, redelivered: 0, requests: 2 }, JSON.stringify(refused));
+    const next = (await reconciler.once()).deliveries!;
     await hooks.settled();
-    assert.equal(a.deliveries!.redelivered + b.deliveries!.redelivered, 4);
-    for (const entry of entries) assert.equal(hooks.redeliveryRequests(entry.guid), 1);
-    for (const runId of runs) assert.equal(gh.performed(runId), 1);
+    assert.equal(next.redelivered, 2, JSON.stringify(next));
+    assert.deepEqual(entries.map((e) => hooks.redeliveryRequests(e.guid)), [2, 1]);
+    assert.deepEqual(runs.map((runId) => gh.performed(runId)), [1, 1]);
   });
 
-  it("DRY_RUN reads the log and redelivers nothing; SWEEP_DELIVERIES=false reads nothing", async () => {
+  it("two instances whose pass leases overlap (the first's expired while it paced) redeliver each lost GUID once", { timeout: 60_000 }, async () => {
+    const { gh } = await fresh();
+    const hooks = gh.hooks!;
+    const runs = [nextRun++, nextRun++, nextRun++];
+    const entries = runs.map((runId) => hooks.record({ event: "workflow_run", payload: runCompleted(runId), statusCode: 502, deliveredAt: Date.now() - 5 * MINUTE }));
+    const app = createGitHubApp({ app: { appId: String(APP_ID), privateKey: keys.privateKey }, baseUrl: gh.url });
+    const log = createDeliveryLog({ jwt: () => app.jwt(), baseUrl: gh.url });
+    const recovery = (holder: string, sleep?: (ms: number) => Promise<void>) =>
+      createDeliveryRecovery({ log, store, logger: () => {}, lookbackMs: 3_600_000, dryRun: false, clock, holder, ...(sleep === undefined ? {} : { sleep }) });
+    const second = recovery("second");
+    let secondPass: Awaited<ReturnType<typeof second.recover>> | undefined;
+    // The first waits out its lease while pacing its second redelivery, claimed already: the second instance passes meanwhile.
+    const first = recovery("first", async () => {
+      if (secondPass !== undefined) return;
+      offset += 150_000;
+      secondPass = await second.recover();
+    });
+    const firstPass = await first.recover();
+    await hooks.settled();
+    assert.ok(secondPass !== undefined);
+    assert.equal(firstPass.redelivered + secondPass.redelivered, 3, JSON.stringify({ firstPass, secondPass }));
+    assert.ok(secondPass.skipped.inFlight >= 1, "the GUID the first had claimed is left to it");
+    assert.deepEqual(entries.map((e) => hooks.redeliveryRequests(e.guid)), [1, 1, 1]);
+    assert.deepEqual(runs.map((runId) => gh.performed(runId)), [1, 1, 1]);
+  });
+
+  it("DRY_RUN reads the log, redelivers nothing and leaves the mark, so a real pass still recovers; SWEEP_DELIVERIES=false reads nothing", { timeout: 60_000 }, async () => {
     const dryRun = await fresh({ DRY_RUN: "true" });
-    const entry = dryRun.gh.hooks!.record({ event: "workflow_run", payload: runCompleted(nextRun++), statusCode: 0, deliveredAt: Date.now() - 5 * MINUTE });
-    const dry = (await dryRun.reconciler.once()).deliveries!;
-    assert.equal(dry.wouldRedeliver, 1, JSON.stringify(dry));
+    const runId = nextRun++;
+    const entry = dryRun.gh.hooks!.record({ event: "workflow_run", payload: runCompleted(runId), statusCode: 0, deliveredAt: Date.now() - 10 * MINUTE });
+    for (let pass = 0; pass < 2; pass++) {
+      const dry = (await dryRun.reconciler.once()).deliveries!;
+      assert.equal(dry.wouldRedeliver, 1, JSON.stringify(dry));
+    }
     assert.equal(dryRun.gh.hooks!.redeliveryRequests(entry.guid), 0);
+    engine = createRerunner({ config: configFromEnv(env(dryRun.gh)), store, logger: () => {}, reconciledElsewhere: true });
+    const real = (await createReconciler({ rerunner: engine, store, logger: () => {} }).once()).deliveries!;
+    await dryRun.gh.hooks!.settled();
+    assert.equal(real.redelivered, 1, JSON.stringify(real));
+    assert.equal(dryRun.gh.performed(runId), 1);
+
     const off = await fresh({ SWEEP_DELIVERIES: "false" });
     off.gh.hooks!.record({ event: "workflow_run", payload: runCompleted(nextRun++), statusCode: 0 });
     assert.equal((await off.reconciler.once()).deliveries, null);
     assert.equal(off.gh.hooks!.listRequests(), 0);
   });
 
-  it("a log page that fails keeps the mark; the rate limit nearly used up stops the pass and pauses it", { timeout: 60_000 }, async () => {
+  it("a log page that fails keeps the mark, and the next pass reads down to it again", { timeout: 60_000 }, async () => {
     const { gh, reconciler } = await fresh();
     const hooks = gh.hooks!;
+    for (let i = 0; i < 20; i++) hooks.record({ event: "workflow_job", payload: jobQueued(nextRun++), statusCode: 202, deliveredAt: Date.now() - 40 * MINUTE });
+    assert.equal((await reconciler.once()).deliveries!.pages, 1);
+    // Lost after the mark, with more than a page above it; page 2 fails, then page 1 on the next pass.
     const runId = nextRun++;
-    const entry = hooks.record({ event: "workflow_run", payload: runCompleted(runId), statusCode: 0, deliveredAt: Date.now() - 5 * MINUTE });
-    hooks.failList(502);
+    const entry = hooks.record({ event: "workflow_run", payload: runCompleted(runId), statusCode: 0, deliveredAt: Date.now() - 30 * MINUTE });
+    for (let i = 0; i < 150; i++) hooks.record({ event: "workflow_job", payload: jobQueued(nextRun++), statusCode: 202, deliveredAt: Date.now() - 20 * MINUTE });
+    hooks.failList(502, 1, 1);
     const failed = (await reconciler.once()).deliveries!;
-    assert.equal(failed.errors, 1);
-    assert.equal(failed.redelivered, 0);
+    assert.deepEqual({ errors: failed.errors, redelivered: failed.redelivered, pages: failed.pages }, { errors: 1, redelivered: 0, pages: 1 }, JSON.stringify(failed));
     assert.equal(failed.unreachable, false);
+    hooks.failList(0, 1);
+    const silent = (await reconciler.once()).deliveries!;
+    assert.equal(silent.unreachable, true, JSON.stringify(silent));
     const again = (await reconciler.once()).deliveries!;
     await hooks.settled();
     assert.equal(again.redelivered, 1, JSON.stringify(again));
     assert.equal(hooks.redeliveryRequests(entry.guid), 1);
+    assert.equal(gh.performed(runId), 1);
+  });
 
-    // More than a page above the mark, with 50 requests left in the hour: one page read, then a pause.
-    for (let i = 0; i < 150; i++) hooks.record({ event: "workflow_job", payload: jobQueued(nextRun++), statusCode: 202 });
+  it("rate limits: a 429 on page 2 or the hour's budget nearly used up on the only page stops the pass before any redelivery, and pauses every instance", { timeout: 60_000 }, async () => {
+    // A lookback long enough for the hour the test moves its clock on.
+    const { gh, reconciler } = await fresh({ SWEEP_LOOKBACK_H: "3" });
+    const hooks = gh.hooks!;
+    for (let i = 0; i < 150; i++) hooks.record({ event: "workflow_job", payload: jobQueued(nextRun++), statusCode: 202, deliveredAt: Date.now() - 20 * MINUTE });
+    // Lost, on the first page: read before the 429 on page 2.
+    const runId = nextRun++;
+    const entry = hooks.record({ event: "workflow_run", payload: runCompleted(runId), statusCode: 0, deliveredAt: Date.now() - 10 * MINUTE });
+    hooks.failList(429, 1, 1);
+    const limited = (await reconciler.once()).deliveries!;
+    assert.deepEqual({ lostFound: limited.lostFound, redelivered: limited.redelivered }, { lostFound: 1, redelivered: 0 }, JSON.stringify(limited));
+    assert.ok(limited.pauseUntil !== null && limited.pauseUntil > clock());
+    const other = createReconciler({ rerunner: engine, store, logger: () => {} });
+    assert.equal((await other.once()).deliveries!.requests, 0, "another instance on the store waits too");
+    offset += 2 * MINUTE;
+
+    // 50 requests left in the hour: the page is read, nothing is redelivered, and the pause holds.
     hooks.rateLimitRemaining(50);
     try {
       const low = (await reconciler.once()).deliveries!;
-      assert.equal(low.pages, 1, JSON.stringify(low));
-      assert.ok(low.pauseUntil !== null && low.pauseUntil > Date.now());
-      const paused = (await reconciler.once()).deliveries!;
-      assert.equal(paused.requests, 0, "paused until the reset");
+      assert.deepEqual({ pages: low.pages, lostFound: low.lostFound, redelivered: low.redelivered }, { pages: 1, lostFound: 1, redelivered: 0 }, JSON.stringify(low));
+      assert.ok(low.pauseUntil !== null && low.pauseUntil > clock());
+      assert.equal((await other.once()).deliveries!.requests, 0);
     } finally {
       hooks.rateLimitRemaining(4999);
     }
+    offset += 61 * MINUTE;
+    const resumed = (await reconciler.once()).deliveries!;
+    await hooks.settled();
+    assert.equal(resumed.redelivered, 1, JSON.stringify(resumed));
+    assert.equal(hooks.redeliveryRequests(entry.guid), 1);
   });
 });

@@ -36,8 +36,9 @@ export interface RecordedAttempt {
  * - accept-and-drop: 202 but nothing is sent and nothing logged (GitHub lost it).
  * - server-error: 502.
  * - rate-limited: 403 secondary rate limit with `Retry-After: 60`.
+ * - bad-credentials: 401, as for an App JWT GitHub does not accept.
  */
-export type RedeliverBehaviour = "ok" | "accept-and-drop" | "server-error" | "rate-limited";
+export type RedeliverBehaviour = "ok" | "accept-and-drop" | "server-error" | "rate-limited" | "bad-credentials";
 
 /**
  * The GitHub App's webhook delivery log: what GitHub recorded of each attempt to deliver an event
@@ -63,8 +64,8 @@ export interface FakeHookDeliveries {
   redeliveryRequests(guid?: string): number;
   /** List requests received. */
   listRequests(): number;
-  /** The next `times` list requests answer `status` (0: never answered). */
-  failList(status: number, times?: number): void;
+  /** The next `times` list requests after the next `after` answer `status` (0: never answered; 429 with `Retry-After: 60`). */
+  failList(status: number, times?: number, after?: number): void;
   /** What `x-ratelimit-remaining` the log's answers report from now on (default 4999). */
   rateLimitRemaining(remaining: number): void;
   /** Resolves when every redelivery sent so far has been answered and logged. */
@@ -90,7 +91,7 @@ export function createFakeHookDeliveries(appId: number | string): FakeHookDelive
   let queue: RedeliverBehaviour[] = ["ok"];
   const redeliveries = new Map<string, number>();
   let lists = 0;
-  let listFailure = { status: 0, left: 0 };
+  let listFailure = { status: 0, left: 0, after: 0 };
   let remaining = 4999;
   const inFlight = new Set<Promise<unknown>>();
   const aborts = new AbortController();
@@ -186,8 +187,8 @@ export function createFakeHookDeliveries(appId: number | string): FakeHookDelive
     },
     redeliveryRequests: (guid) => (guid === undefined ? [...redeliveries.values()].reduce((a, b) => a + b, 0) : (redeliveries.get(guid) ?? 0)),
     listRequests: () => lists,
-    failList(status, times = 1) {
-      listFailure = { status, left: times };
+    failList(status, times = 1, after = 0) {
+      listFailure = { status, left: times, after };
     },
     rateLimitRemaining(n) {
       remaining = n;
@@ -209,10 +210,11 @@ export function createFakeHookDeliveries(appId: number | string): FakeHookDelive
       }
       if (list && req.method === "GET") {
         lists++;
-        if (listFailure.left > 0) {
+        if (listFailure.left > 0 && listFailure.after-- <= 0) {
           listFailure.left--;
           if (listFailure.status === 0) return true; // never answered; closed with the server
-          json(listFailure.status, { message: "Server Error" }, rate);
+          if (listFailure.status === 429) json(429, { message: "You have exceeded a secondary rate limit." }, { ...rate, "retry-after": "60" });
+          else json(listFailure.status, { message: "Server Error" }, rate);
           return true;
         }
         const query = new URL(url, "http://127.0.0.1").searchParams;
@@ -244,6 +246,9 @@ export function createFakeHookDeliveries(appId: number | string): FakeHookDelive
         switch (behaviour) {
           case "server-error":
             json(502, { message: "Server Error" }, rate);
+            return true;
+          case "bad-credentials":
+            json(401, { message: "A JSON web token could not be decoded", documentation_url: "https://docs.github.com/rest" }, rate);
             return true;
           case "rate-limited":
             json(403, { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, { ...rate, "retry-after": "60" });

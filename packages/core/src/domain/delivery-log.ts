@@ -1,3 +1,4 @@
+import { isJsonObject } from "./json.js";
 import { clip } from "./text.js";
 
 /**
@@ -34,12 +35,9 @@ export const DELIVERY_LOG_DAYS = 3;
 /** Redeliveries asked for one GUID at most: a delivery that fails three more times is left to the repository sweep and to people. */
 export const MAX_REDELIVERIES = 3;
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
-
 /** Reads one entry of the log; never throws. */
 export function readLoggedDelivery(value: unknown): (LoggedDelivery & { readonly kind: "delivery" }) | SkippedDelivery {
-  if (!isObject(value)) return { kind: "skipped", reason: "a log entry that is not an object" };
+  if (!isJsonObject(value)) return { kind: "skipped", reason: "a log entry that is not an object" };
   const { id, guid, delivered_at: deliveredAt, redelivery, status_code: statusCode, event } = value;
   if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) return { kind: "skipped", reason: "a log entry without a numeric id" };
   if (typeof guid !== "string" || guid === "" || guid.length > 100) return { kind: "skipped", reason: `log entry ${id}: no guid` };
@@ -106,7 +104,7 @@ export interface RedeliveryMemo {
 
 /** Reads a stored memo; undefined when there is none or it is not one. */
 export function readRedeliveryMemo(value: unknown): RedeliveryMemo | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const { count, attemptId, at } = value;
   if (typeof count !== "number" || typeof attemptId !== "number" || typeof at !== "number") return undefined;
   return { count, attemptId, at };
@@ -132,4 +130,31 @@ export function redeliveryDue(latest: LoggedDelivery, memo: RedeliveryMemo | und
   if (memo !== undefined && memo.attemptId >= latest.id && now - memo.at < REDELIVERY_SHOWS_WITHIN_MS) return { kind: "in-flight" };
   if (count >= max) return { kind: "cap-reached" };
   return { kind: "due", next: { count: count + 1, attemptId: latest.id, at: now } };
+}
+
+/**
+ * An attempt may be listed a little after later ones (GitHub: deliveries "can take a few minutes
+ * to appear"): the mark stays below every attempt younger than this, which the next pass reads
+ * again (the memo keeps a redelivered GUID from being redelivered twice).
+ */
+export const MARK_SETTLE_MS = 5 * 60_000;
+
+/** Reads the stored mark (the highest attempt id judged for good); null when there is none or it is not one. */
+export function readMark(value: unknown): number | null {
+  if (!isJsonObject(value)) return null;
+  return typeof value.id === "number" && Number.isSafeInteger(value.id) && value.id > 0 ? value.id : null;
+}
+
+/**
+ * Where the mark moves after a pass that read every attempt above `previous`: to the highest id
+ * below both the first attempt younger than MARK_SETTLE_MS and `firstOpen` (the latest attempt of
+ * the oldest lost GUID whose fate is still open: redelivered, awaited, or to be asked again).
+ * Null when it does not move.
+ */
+export function nextMark(read: readonly LoggedDelivery[], previous: number | null, firstOpen: number, now: number): number | null {
+  let limit = firstOpen;
+  for (const attempt of read) if (attempt.deliveredAt > now - MARK_SETTLE_MS) limit = Math.min(limit, attempt.id);
+  let mark = previous ?? 0;
+  for (const attempt of read) if (attempt.id < limit) mark = Math.max(mark, attempt.id);
+  return mark > (previous ?? 0) ? mark : null;
 }

@@ -1,4 +1,5 @@
 import { stepsOf } from "./policy/steps.js";
+import { isJsonObject, jsonText, type JsonObject } from "./json.js";
 import { clip } from "./text.js";
 import type { JobStatus, RepoRef, RunEvent, RunStatus } from "./types.js";
 
@@ -17,16 +18,6 @@ export interface Envelope {
   readonly handlerId: string;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Payload text as it enters: cut to ECHO_LIMIT, since it is echoed in answers, logs and records. */
-function str(value: unknown): string | null {
-  return typeof value === "string" && value.length > 0 ? clip(value) : null;
-}
 
 // Maps, not object literals: a lookup keyed by payload text ("constructor", "__proto__",
 // "toString") must never find an Object.prototype member.
@@ -60,7 +51,7 @@ function ignored(reason: string): Ignored {
  * 2^53-1, and otherwise a reason naming the field. A number out of that range (1e20, 2.5, -1)
  * cannot be read as anything else without acting on the wrong run or attempt.
  */
-function positiveField(owner: Json, key: string, where: string): number | null | Ignored {
+function positiveField(owner: JsonObject, key: string, where: string): number | null | Ignored {
   const value = owner[key];
   if (value === undefined || value === null) return null;
   if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) return value;
@@ -71,15 +62,15 @@ function isIgnored(value: unknown): value is Ignored {
   return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "ignored";
 }
 
-function repoOf(payload: Json): RepoRef | Ignored {
+function repoOf(payload: JsonObject): RepoRef | Ignored {
   const repository = payload.repository;
-  if (!isObject(repository)) return ignored("payload has no repository");
+  if (!isJsonObject(repository)) return ignored("payload has no repository");
   const id = positiveField(repository, "id", "repository");
   if (isIgnored(id)) return id;
   if (id === null) return ignored("repository has no id");
-  let owner = isObject(repository.owner) ? str(repository.owner.login) : null;
-  let name = str(repository.name);
-  const fullName = str(repository.full_name);
+  let owner = isJsonObject(repository.owner) ? jsonText(repository.owner.login) : null;
+  let name = jsonText(repository.name);
+  const fullName = jsonText(repository.full_name);
   if ((owner === null || name === null) && fullName !== null && fullName.includes("/")) {
     const slash = fullName.indexOf("/");
     owner = owner ?? fullName.slice(0, slash);
@@ -94,20 +85,20 @@ function repoOf(payload: Json): RepoRef | Ignored {
  * `workflow_run` event carries, and all a `workflow_dispatch` one does (the GitHub Action).
  */
 export function payloadRepository(payload: unknown): { readonly repo: RepoRef; readonly defaultBranch: string | null } | Ignored {
-  if (!isObject(payload)) return ignored("payload is not a JSON object");
+  if (!isJsonObject(payload)) return ignored("payload is not a JSON object");
   const repo = repoOf(payload);
   if (isIgnored(repo)) return repo;
-  return { repo, defaultBranch: isObject(payload.repository) ? str(payload.repository.default_branch) : null };
+  return { repo, defaultBranch: isJsonObject(payload.repository) ? jsonText(payload.repository.default_branch) : null };
 }
 
-function senderOf(payload: Json): string | null {
-  return isObject(payload.sender) ? str(payload.sender.login) : null;
+function senderOf(payload: JsonObject): string | null {
+  return isJsonObject(payload.sender) ? jsonText(payload.sender.login) : null;
 }
 
 /** Present only on a GitHub App's deliveries (an event without it stays equal to one built by hand). */
-function installationOf(payload: Json): { installationId?: number } {
+function installationOf(payload: JsonObject): { installationId?: number } {
   // A malformed id counts as none: in App mode such a delivery is answered 204 ("no installation").
-  const id = isObject(payload.installation) ? positiveField(payload.installation, "id", "installation") : null;
+  const id = isJsonObject(payload.installation) ? positiveField(payload.installation, "id", "installation") : null;
   return typeof id === "number" ? { installationId: id } : {};
 }
 
@@ -117,7 +108,7 @@ function installationOf(payload: Json): { installationId?: number } {
  * or `head_branch`; never throws.
  */
 export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
-  if (!isObject(payload)) return ignored("payload is not a JSON object");
+  if (!isJsonObject(payload)) return ignored("payload is not a JSON object");
   const name =
     (envelope.eventName === null ? null : clip(envelope.eventName)) ??
     (Object.hasOwn(payload, "workflow_job") ? "workflow_job" : Object.hasOwn(payload, "workflow_run") ? "workflow_run" : null);
@@ -126,7 +117,7 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
     return ignored(name === null ? "not a workflow_job or workflow_run delivery" : `event "${name}" is not tracked`);
   }
   const body = payload[name];
-  if (!isObject(body)) return ignored(`${name} payload has no ${name} object`);
+  if (!isJsonObject(body)) return ignored(`${name} payload has no ${name} object`);
   const where = payloadRepository(payload);
   if (isIgnored(where)) return where;
   const attempt = positiveField(body, "run_attempt", name);
@@ -138,12 +129,12 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
     repo: where.repo,
     // Payloads from before run attempts existed have none: that is the first attempt.
     attempt: attempt ?? 1,
-    headBranch: str(body.head_branch),
+    headBranch: jsonText(body.head_branch),
     defaultBranch: where.defaultBranch,
     sender: senderOf(payload),
     ...installationOf(payload),
   };
-  const action = str(payload.action);
+  const action = jsonText(payload.action);
 
   if (name === "workflow_job") {
     const runId = positiveField(body, "run_id", name);
@@ -153,17 +144,17 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
     if (isIgnored(jobId)) return jobId;
     if (jobId === null) return ignored("workflow_job has no id");
     // The action says what happened; only a payload without one falls back to the job's status.
-    const status = action !== null ? JOB_STATUSES.get(action) : JOB_STATUSES.get(str(body.status) ?? "");
+    const status = action !== null ? JOB_STATUSES.get(action) : JOB_STATUSES.get(jsonText(body.status) ?? "");
     if (status === undefined) return ignored(`workflow_job action "${action}" is not tracked`);
-    const conclusion = status === "completed" ? (str(body.conclusion)?.toLowerCase() ?? "unknown") : null;
+    const conclusion = status === "completed" ? (jsonText(body.conclusion)?.toLowerCase() ?? "unknown") : null;
     return {
       kind: "event",
       event: {
         kind: "workflow_job",
         ...common,
         runId,
-        workflowName: str(body.workflow_name),
-        job: { id: jobId, name: str(body.name) ?? `job ${jobId}`, status, conclusion, ...withSteps(body.steps) },
+        workflowName: jsonText(body.workflow_name),
+        job: { id: jobId, name: jsonText(body.name) ?? `job ${jobId}`, status, conclusion, ...withSteps(body.steps) },
       },
     };
   }
@@ -173,7 +164,7 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
   if (runId === null) return ignored("workflow_run has no id");
   const status = RUN_STATUSES.get(action ?? "");
   if (status === undefined) return ignored(`workflow_run action "${action}" is not tracked`);
-  const workflowName = str(body.name) ?? (isObject(payload.workflow) ? str(payload.workflow.name) : null);
+  const workflowName = jsonText(body.name) ?? (isJsonObject(payload.workflow) ? jsonText(payload.workflow.name) : null);
   return {
     kind: "event",
     event: {
@@ -182,7 +173,7 @@ export function parseEvent(envelope: Envelope, payload: unknown): ParsedEvent {
       runId,
       workflowName,
       status,
-      conclusion: status === "completed" ? (str(body.conclusion)?.toLowerCase() ?? "unknown") : null,
+      conclusion: status === "completed" ? (jsonText(body.conclusion)?.toLowerCase() ?? "unknown") : null,
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { WorkflowRunEvent } from "./types.js";
-import { clip, describeValue } from "./text.js";
+import { isJsonObject, jsonText } from "./json.js";
+import { describeValue } from "./text.js";
 
 /** A listed run the sweep cannot use, and why (logged, counted in the summary). */
 export interface SkippedRun {
@@ -27,25 +28,20 @@ export interface ListedRun {
   readonly updatedAt: number;
 }
 
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 const positiveInt = (value: unknown): number | undefined =>
   typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : undefined;
-/** Listed text as it enters, cut like a delivery's (event.ts): it is echoed in reasons, logs and records. */
-const str = (value: unknown): string | null => (typeof value === "string" && value.length > 0 ? clip(value) : null);
-const login = (value: unknown): string | null => (isObject(value) ? str(value.login) : null);
+const login = (value: unknown): string | null => (isJsonObject(value) ? jsonText(value.login) : null);
 
 /** Reads one entry of `workflow_runs`; never throws. */
 export function readListedRun(value: unknown, expected: { owner: string; name: string }): ListedRun | SkippedRun {
-  if (!isObject(value)) return { kind: "skipped", reason: "run is not a JSON object" };
+  if (!isJsonObject(value)) return { kind: "skipped", reason: "run is not a JSON object" };
   const id = positiveInt(value.id);
   if (id === undefined) return { kind: "skipped", reason: `run has no valid id (${describeValue(value.id)})` };
   const skip = (why: string): SkippedRun => ({ kind: "skipped", reason: `run ${id}: ${why}` });
   const repository = value.repository;
-  const repoId = isObject(repository) ? positiveInt(repository.id) : undefined;
+  const repoId = isJsonObject(repository) ? positiveInt(repository.id) : undefined;
   if (repoId === undefined) return skip("no repository id");
-  const status = str(value.status);
+  const status = jsonText(value.status);
   if (status === null) return skip("no status");
   const updatedAt = Date.parse(typeof value.updated_at === "string" ? value.updated_at : "");
   if (Number.isNaN(updatedAt)) return skip(`updated_at is not a time (${describeValue(value.updated_at)})`);
@@ -59,10 +55,10 @@ export function readListedRun(value: unknown, expected: { owner: string; name: s
     repo: { id: repoId, owner: expected.owner, name: expected.name },
     attempt,
     status,
-    conclusion: str(value.conclusion)?.toLowerCase() ?? null,
-    headBranch: str(value.head_branch),
-    defaultBranch: isObject(repository) ? str(repository.default_branch) : null,
-    workflowName: str(value.name),
+    conclusion: jsonText(value.conclusion)?.toLowerCase() ?? null,
+    headBranch: jsonText(value.head_branch),
+    defaultBranch: isJsonObject(repository) ? jsonText(repository.default_branch) : null,
+    workflowName: jsonText(value.name),
     actor: login(value.triggering_actor) ?? login(value.actor),
     updatedAt,
   };

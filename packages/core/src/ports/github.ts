@@ -122,7 +122,7 @@ export type DeliveryPageResult =
       readonly kind: "page";
       /** The entries as GitHub sent them (domain/delivery-log.ts reads each). */
       readonly entries: readonly unknown[];
-      /** The `cursor` of the next (older) page from the Link header; null on the last page. */
+      /** The `cursor` of the next (older) page from the Link header; null on the last page (a next link without a cursor is `unavailable`). */
       readonly nextCursor: string | null;
       /** The rate limit is nearly used up (or GitHub said Retry-After): no request before this (epoch ms). */
       readonly slowDownUntil: number | null;
@@ -138,8 +138,10 @@ export type RedeliverResult =
   /** 202: GitHub will send the delivery again. */
   | { readonly kind: "accepted"; readonly slowDownUntil: number | null }
   | { readonly kind: "rate-limited"; readonly message: string; readonly until: number }
-  /** A 4xx other than a rate limit (the attempt is gone from the log, 422): asking again would not help. */
+  /** 404 or 422 (the attempt is gone from the log, or cannot be redelivered): asking again would not help. */
   | { readonly kind: "refused"; readonly message: string }
+  /** 401 or 403: GitHub refused the App's JWT; nothing was redelivered. */
+  | { readonly kind: "unauthorized"; readonly message: string }
   /** No answer or a 5xx: GitHub may or may not have queued it. */
   | { readonly kind: "unavailable"; readonly message: string };
 

@@ -1,49 +1,31 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleepFor } from "node:timers/promises";
-import {
-  DELIVERY_LOG_DAYS,
-  judgeDeliveries,
-  readLoggedDelivery,
-  readRedeliveryMemo,
-  redeliveryDue,
-  type LoggedDelivery,
-} from "../../domain/delivery-log.js";
-import type { JsonValue } from "../../domain/types.js";
+import { DELIVERY_LOG_DAYS, judgeDeliveries, nextMark, readLoggedDelivery, redeliveryDue, type LoggedDelivery } from "../../domain/delivery-log.js";
 import type { DeliveryLog } from "../../ports/github.js";
 import type { Logger } from "../../ports/logger.js";
 import type { Observer } from "../../ports/observer.js";
 import type { Store } from "../../ports/store.js";
-import { keepLease, takeLease } from "./lease.js";
+import { claimRedelivery, DELIVERY_LOG_LEASE_KEY, loadMark, loadMemo, loadPause, saveMark, savePause, undoClaim } from "./delivery-log-state.js";
+import { keepLease, takeLease, type LeaseKeeper } from "./lease.js";
 import { isoSeconds, pauseUntil, problem, type ProblemTally } from "./tally.js";
 
 /** GitHub's largest page of the delivery log. */
 const PER_PAGE = 100;
 /** One pass at a time across instances; renewed after every page and while redeliveries are paced. */
 const LEASE_MS = 120_000;
-const LEASE_KEY = "delivery-log-lease";
-const MARK_KEY = "delivery-log-mark";
-const memoKey = (guid: string): string => `redelivery:${guid}`;
 const DAY_MS = 86_400_000;
-/** A memo outlives the log's own entries of its GUID, so a GUID is never redelivered past the cap. */
-const MEMO_TTL_MS = (DELIVERY_LOG_DAYS + 1) * DAY_MS;
-/**
- * The mark stops short of the newest minute: an attempt still in flight when the log was read may
- * be listed later under a lower id. Entries above the mark are read again next pass (the memo
- * keeps a redelivered GUID from being redelivered twice).
- */
-const MARK_SETTLE_MS = 60_000;
 /** GitHub asks for at least a second between mutating requests (a POST also costs 5 points of the secondary limit). */
 const REDELIVERY_GAP_MS = 1000;
 
 export interface DeliveryRecoverySummary {
-  /** Log entries read above the mark (or inside the first pass's lookback). */
+  /** Log entries read above the mark, inside the window. */
   readonly deliveriesRead: number;
   readonly pages: number;
   /** HTTP requests: log pages and redeliveries. */
   readonly requests: number;
   /** GUIDs of workflow_job and workflow_run whose every attempt went unanswered or got a 5xx, inside the window. */
   readonly lostFound: number;
-  /** Redeliveries GitHub accepted (202). */
+  /** Redeliveries asked of GitHub (202, or no answer: it may have queued them). */
   readonly redelivered: number;
   /** DRY_RUN: lost GUIDs that would have been redelivered (GitHub not asked). */
   readonly wouldRedeliver: number;
@@ -52,7 +34,7 @@ export interface DeliveryRecoverySummary {
   readonly errors: number;
   /** One line per error and skipped entry (at most 50). */
   readonly problems: readonly string[];
-  /** No request to the log before this (epoch ms), or null. */
+  /** No request to the App's endpoints before this (epoch ms), or null. */
   readonly pauseUntil: number | null;
   /** The log could not be reached at all. */
   readonly unreachable: boolean;
@@ -66,7 +48,7 @@ export interface DeliveryRecoveryOptions {
   readonly logger: Logger;
   /** SWEEP_LOOKBACK_H: how far back the first pass looks (at most the log's 3 days). */
   readonly lookbackMs: number;
-  /** DRY_RUN: the log is read and judged, nothing is redelivered. */
+  /** DRY_RUN: the log is read and judged, nothing is redelivered, and the mark stays. */
   readonly dryRun: boolean;
   readonly observer?: Observer | undefined;
   readonly clock?: () => number;
@@ -77,7 +59,7 @@ export interface DeliveryRecoveryOptions {
 }
 
 export interface DeliveryRecovery {
-  /** One pass over the delivery log. Never throws; an aborted signal stops it between requests. */
+  /** One pass over the delivery log, logged as one `sweep` line. Never throws; an aborted signal stops it between requests. */
   recover(signal?: AbortSignal): Promise<DeliveryRecoverySummary>;
 }
 
@@ -94,13 +76,8 @@ interface Tally extends ProblemTally {
   unauthorized: boolean;
 }
 
-
-/** Where the last complete pass stopped: entries with this id or lower were judged already. */
-function readMark(value: JsonValue | undefined): number | null {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
-  const id = (value as { readonly [key: string]: JsonValue }).id;
-  return typeof id === "number" && Number.isSafeInteger(id) ? id : null;
-}
+/** What became of one lost GUID: nothing more will be done ("settled"), its fate shows in a later attempt ("open"), or open and the pass stops. */
+type GuidOutcome = "settled" | "open" | "stop";
 
 async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   await sleepFor(ms, undefined, { signal }).catch(() => undefined);
@@ -112,21 +89,19 @@ async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
  * workflow_run that never got an answer (no connection, a timeout, a 5xx), and asks GitHub to
  * redeliver each, paced, at most MAX_REDELIVERIES times. A redelivery takes the normal signed
  * path, so one of something already handled is answered from the record. The mark, the pass
- * lease and each GUID's redelivery memo live in the store: across instances each lost attempt is
- * redelivered once. The mark moves only after a pass that read down to it, and never past a lost
- * GUID whose redelivery has not shown in the log yet.
+ * lease, a pause GitHub asked for and each GUID's redelivery memo live in the store
+ * (delivery-log-state.ts): across instances each lost attempt is redelivered once. The mark moves
+ * only after a pass that read down to it, and never past a lost GUID whose fate is still open.
  */
 export function createDeliveryRecovery(options: DeliveryRecoveryOptions): DeliveryRecovery {
   const { log, store, logger } = options;
   const clock = options.clock ?? Date.now;
   const holder = options.holder ?? randomUUID();
   const sleep = options.sleep ?? defaultSleep;
-  let pausedUntil = 0;
   let lastRedeliveryAt = Number.NEGATIVE_INFINITY;
 
-
-  /** Reads pages newest first down to the mark (or the floor); returns the entries and whether it got there. */
-  async function readLog(mark: number | null, floor: number, tally: Tally, lease: { keep(force?: boolean): Promise<boolean> }, signal: AbortSignal) {
+  /** Reads pages newest first down to the mark (or the floor); `complete` when it got there. */
+  async function readLog(mark: number | null, floor: number, tally: Tally, lease: LeaseKeeper, signal: AbortSignal) {
     const entries: LoggedDelivery[] = [];
     let cursor: string | null = null;
     for (;;) {
@@ -154,6 +129,8 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
           break;
       }
       tally.pages++;
+      // The hour's budget nearly used up: this page is judged, nothing more is asked of GitHub until the reset.
+      if (result.slowDownUntil !== null) pauseUntil(tally, result.slowDownUntil);
       let reached = false;
       for (const raw of result.entries) {
         const entry = readLoggedDelivery(raw);
@@ -165,14 +142,13 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
           reached = true;
           break;
         }
-        // Older than the window: read to count it (its GUID is judged too old), and the last page.
+        // Older than the window: kept to judge its GUID too old, and the last page read.
         if (entry.deliveredAt < floor) reached = true;
         else tally.deliveriesRead++;
         entries.push(entry);
       }
       if (reached || result.nextCursor === null) return { entries, complete: true };
       if (result.slowDownUntil !== null) {
-        pauseUntil(tally, result.slowDownUntil);
         problem(tally, `rate limit nearly used up; the delivery log is read on after ${isoSeconds(result.slowDownUntil)}`);
         return { entries, complete: false };
       }
@@ -184,38 +160,32 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
     }
   }
 
-  /**
-   * Claims and redelivers one lost GUID. "settled": nothing more will be done for it (the cap, a
-   * refusal, a dry run); "open": its fate shows in a later attempt (redelivered, awaited, or to be
-   * asked again); "stop": open, and the pass must stop (rate limit, shutdown).
-   */
-  async function recoverGuid(latest: LoggedDelivery, tally: Tally, signal: AbortSignal): Promise<"settled" | "open" | "stop"> {
-    const doc = await store.getDoc(memoKey(latest.guid));
-    const previous = doc === undefined ? undefined : readRedeliveryMemo(doc.value);
-    const due = redeliveryDue(latest, previous, clock());
+  /** Claims and redelivers one lost GUID. */
+  async function recoverGuid(latest: LoggedDelivery, tally: Tally, signal: AbortSignal): Promise<GuidOutcome> {
+    const { memo, version } = await loadMemo(store, latest.guid);
+    const due = redeliveryDue(latest, memo, clock());
     if (due.kind === "in-flight") {
       tally.skipped.inFlight++;
       return "open";
     }
     if (due.kind === "cap-reached") {
       tally.skipped.capReached++;
-      problem(tally, `${latest.event} delivery ${latest.guid}: redelivered ${previous?.count ?? 0} times and lost again: left alone`, false);
+      problem(tally, `${latest.event} delivery ${latest.guid}: redelivered ${memo?.count ?? 0} times and lost again: left alone`, false);
       return "settled";
     }
     if (options.dryRun) {
       tally.wouldRedeliver++;
-      return "settled";
+      return "open";
     }
-    const next = { count: due.next.count, attemptId: due.next.attemptId, at: due.next.at };
     // The claim comes first: an instance that loses it leaves the GUID to the one that won.
-    if (!(await store.putDoc(memoKey(latest.guid), next, doc?.version, clock() + MEMO_TTL_MS))) {
+    if (!(await claimRedelivery(store, latest.guid, due.next, version, clock()))) {
       problem(tally, `${latest.event} delivery ${latest.guid}: claimed by another instance meanwhile`, false);
       return "open";
     }
     const wait = lastRedeliveryAt + REDELIVERY_GAP_MS - clock();
     if (wait > 0) await sleep(wait, signal);
     if (signal.aborted) {
-      await undoClaim(latest.guid, previous);
+      await undoClaim(store, latest.guid, memo, clock());
       return "stop";
     }
     lastRedeliveryAt = clock();
@@ -225,41 +195,35 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
       case "accepted":
         tally.redelivered++;
         options.observer?.({ type: "redelivery", outcome: "requested" });
-        if (result.slowDownUntil !== null) {
-          pauseUntil(tally, result.slowDownUntil);
-          problem(tally, `rate limit nearly used up; redeliveries go on after ${isoSeconds(result.slowDownUntil)}`);
-          return "stop";
-        }
+        if (result.slowDownUntil !== null) pauseUntil(tally, result.slowDownUntil);
+        return "open";
+      case "unavailable":
+        // GitHub may have queued it: the claim counts, and its attempt is awaited like an accepted one's.
+        tally.redelivered++;
+        options.observer?.({ type: "redelivery", outcome: "failed" });
+        problem(tally, `${latest.event} delivery ${latest.guid} (attempt ${latest.id}): ${result.message}; asked again if no new attempt shows`);
         return "open";
       case "refused":
-        // GitHub will not redeliver it (gone from the log): asking again would not help; the claim counts.
+        // Gone from the log, or GitHub will not redeliver it: asking again would not help; the claim counts.
         options.observer?.({ type: "redelivery", outcome: "failed" });
         problem(tally, `${latest.event} delivery ${latest.guid} (attempt ${latest.id}): redelivery refused: ${result.message}`);
         return "settled";
+      case "unauthorized":
+        await undoClaim(store, latest.guid, memo, clock());
+        tally.unauthorized = true;
+        options.observer?.({ type: "redelivery", outcome: "failed" });
+        problem(tally, result.message);
+        return "stop";
       case "rate-limited":
-        await undoClaim(latest.guid, previous);
+        await undoClaim(store, latest.guid, memo, clock());
         pauseUntil(tally, result.until);
         problem(tally, `${result.message}; redeliveries go on after ${isoSeconds(result.until)}`);
         return "stop";
-      case "unavailable":
-        // Not known to be queued: the next pass asks again (the claim is taken back).
-        await undoClaim(latest.guid, previous);
-        options.observer?.({ type: "redelivery", outcome: "failed" });
-        problem(tally, `${latest.event} delivery ${latest.guid} (attempt ${latest.id}): ${result.message}; the next pass asks again`);
-        return "open";
     }
   }
 
-  /** Takes a claim back after a redelivery that did not go through (best effort: a claim left behind only waits out REDELIVERY_SHOWS_WITHIN_MS). */
-  async function undoClaim(guid: string, previous: { count: number; attemptId: number; at: number } | undefined): Promise<void> {
-    const doc = await store.getDoc(memoKey(guid)).catch(() => undefined);
-    if (doc === undefined) return;
-    const value = previous === undefined ? { count: 0, attemptId: 0, at: 0 } : { count: previous.count, attemptId: previous.attemptId, at: previous.at };
-    await store.putDoc(memoKey(guid), value, doc.version, clock() + MEMO_TTL_MS).catch(() => false);
-  }
-
   async function pass(tally: Tally, signal: AbortSignal): Promise<void> {
-    const held = await takeLease(store, LEASE_KEY, holder, clock(), LEASE_MS);
+    const held = await takeLease(store, DELIVERY_LOG_LEASE_KEY, holder, clock(), LEASE_MS);
     if (held === null) {
       problem(tally, "another instance is reading the delivery log now", false);
       return;
@@ -267,9 +231,14 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
     const lease = keepLease(store, held, clock, LEASE_MS);
     try {
       const started = clock();
-      const markDoc = await store.getDoc(MARK_KEY);
-      const mark = readMark(markDoc?.value);
+      const paused = await loadPause(store);
+      if (started < paused) {
+        problem(tally, `delivery log not read: GitHub asked to slow down until ${isoSeconds(paused)}`, false);
+        return;
+      }
+      const { mark, version } = await loadMark(store);
       const oldest = started - DELIVERY_LOG_DAYS * DAY_MS;
+      // Back to the mark, whatever its age (a server down for a day catches up), within the log's 3 days.
       const floor = mark === null ? Math.max(started - options.lookbackMs, oldest) : oldest;
       const { entries, complete } = await readLog(mark, floor, tally, lease, signal);
       const lost: LoggedDelivery[] = [];
@@ -281,22 +250,21 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
       tally.lostFound = lost.length;
       // Oldest first: the run that has waited longest is recovered first.
       lost.sort((a, b) => a.id - b.id);
-      // The mark stays below every GUID whose fate is still open: until its redelivery shows in
-      // the log (answered, or lost again and asked again), each pass reads it again.
       let firstOpen = Number.POSITIVE_INFINITY;
       for (const latest of lost) {
-        const outcome = signal.aborted || !(await lease.keep()) ? "stop" : await recoverGuid(latest, tally, signal);
+        const stop = signal.aborted || (tally.pauseUntil !== null && tally.pauseUntil > clock()) || !(await lease.keep());
+        const outcome = stop ? "stop" : await recoverGuid(latest, tally, signal);
         if (outcome !== "settled") firstOpen = Math.min(firstOpen, latest.id);
         if (outcome === "stop") break;
       }
-      if (!complete) return;
-      const settled = entries
-        .filter((e) => e.deliveredAt <= started - MARK_SETTLE_MS && e.id < firstOpen)
-        .reduce((max, e) => Math.max(max, e.id), mark ?? 0);
-      if (settled > (mark ?? 0) && !(await store.putDoc(MARK_KEY, { id: settled, at: started }, markDoc?.version, started + MEMO_TTL_MS))) {
+      // A dry run redelivers nothing: it leaves the mark where the real passes will need it.
+      if (!complete || options.dryRun) return;
+      const moved = nextMark(entries, mark, firstOpen, started);
+      if (moved !== null && !(await saveMark(store, moved, version, started))) {
         problem(tally, "the delivery log's mark changed meanwhile (another instance?); kept theirs", false);
       }
     } finally {
+      if (tally.pauseUntil !== null) await savePause(store, tally.pauseUntil).catch(() => undefined);
       await lease.release();
     }
   }
@@ -308,17 +276,12 @@ export function createDeliveryRecovery(options: DeliveryRecoveryOptions): Delive
         skipped: { refused: 0, tooOld: 0, capReached: 0, inFlight: 0 },
         errors: 0, problems: [], pauseUntil: null, noAnswer: 0, answered: 0, unauthorized: false,
       };
-      if (clock() < pausedUntil) {
-        problem(tally, `delivery log not read: GitHub asked to slow down until ${isoSeconds(pausedUntil)}`, false);
-      } else {
-        try {
-          await pass(tally, signal);
-        } catch (error) {
-          // The store failed (the log client never throws): the next pass starts from the mark again.
-          problem(tally, `delivery log: ${error instanceof Error ? error.message : String(error)}`);
-        }
+      try {
+        await pass(tally, signal);
+      } catch (error) {
+        // The store failed (the log client never throws): the next pass starts from the mark again.
+        problem(tally, `delivery log: ${error instanceof Error ? error.message : String(error)}`);
       }
-      if (tally.pauseUntil !== null) pausedUntil = Math.max(pausedUntil, tally.pauseUntil);
       const { noAnswer, answered, ...rest } = tally;
       const summary: DeliveryRecoverySummary = { ...rest, unreachable: noAnswer > 0 && answered === 0 };
       logger({

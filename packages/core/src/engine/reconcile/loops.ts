@@ -50,10 +50,12 @@ export function startReconcileLoops(reconciler: Reconciler, logger: Logger, obse
     stops.push(loop(pendingIntervalMs, pendingIntervalMs, abort.signal, () => reconciler.drivePending(abort.signal).then(report), logger, "pending driver"));
   }
   if (intervalMs > 0 && (repos.length > 0 || deliveries)) {
+    // One sweep pass, counted once: the App's delivery log, then the repositories.
     const sweep = async (): Promise<void> => {
       const recovered = await reconciler.recoverDeliveries(abort.signal);
-      if (recovered !== null) report({ errors: recovered.errors, rerunsMade: recovered.redelivered });
-      report(await reconciler.sweep(abort.signal));
+      const listed = await reconciler.sweep(abort.signal);
+      if (recovered === null && listed === null) return;
+      report({ errors: (recovered?.errors ?? 0) + (listed?.errors ?? 0), rerunsMade: (recovered?.redelivered ?? 0) + (listed?.rerunsMade ?? 0) });
     };
     stops.push(loop(intervalMs, 0, abort.signal, sweep, logger, "sweep"));
   }

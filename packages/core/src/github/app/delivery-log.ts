@@ -43,7 +43,15 @@ export function createDeliveryLog(options: DeliveryLogOptions): DeliveryLog {
           return { kind: "unavailable", message: `GitHub answered ${response.status} without a list of deliveries`, answered: true };
         }
         const headers: ResponseHeaders = response.headers;
-        return { kind: "page", entries: data, nextCursor: nextLinkParam(responseHeader(headers, "link"), "cursor"), slowDownUntil: slowDownUntil(headers, clock()) };
+        const next = nextLinkParam(responseHeader(headers, "link"), "cursor");
+        if (next.kind === "missing") {
+          // Read as the last page, the pages after it would never be judged and the mark would pass them.
+          return { kind: "unavailable", message: `GitHub's Link header names a next page without a cursor`, answered: true };
+        }
+        if (next.kind === "value" && next.value === cursor) {
+          return { kind: "unavailable", message: `GitHub's Link header names this same page (cursor ${next.value.slice(0, 40)}) as the next one`, answered: true };
+        }
+        return { kind: "page", entries: data, nextCursor: next.kind === "value" ? next.value : null, slowDownUntil: slowDownUntil(headers, clock()) };
       } catch (error) {
         const { status, message, headers } = describe(error);
         if (status === null) return { kind: "unavailable", message: `no answer from GitHub: ${message}`, answered: false };
@@ -68,6 +76,9 @@ export function createDeliveryLog(options: DeliveryLogOptions): DeliveryLog {
         const limited = rateLimited(status, message, headers);
         if (limited !== null) return limited;
         if (status >= 500) return { kind: "unavailable", message: `GitHub answered ${status}: ${message}` };
+        if (status === 401 || status === 403) {
+          return { kind: "unauthorized", message: `${status}: ${message} — GitHub refused the App's JWT on a redelivery: check GITHUB_APP_ID and the key` };
+        }
         return { kind: "refused", message: `${status}: ${message}` };
       } finally {
         done();
