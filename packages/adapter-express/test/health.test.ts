@@ -2,9 +2,8 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { generateKeyPairSync } from "node:crypto";
 import { MemoryStore, type LogEntry, type Store } from "@job-rerunner/core";
-import { startFakeGitHub, type FakeGitHub } from "@job-rerunner/testing";
+import { generateAppKeys, startFakeGitHub, type FakeGitHub } from "@job-rerunner/testing";
 import { startServer, type RunningServer } from "@job-rerunner/adapter-express";
 import { freePort } from "./support.js";
 
@@ -161,7 +160,7 @@ describe("the credential check at start", () => {
   });
 
   it("a GitHub App without actions: write: the server logs a warning naming the App and the permission, and serves", async () => {
-    const keys = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const keys = generateAppKeys();
     const appGh = await startFakeGitHub({ app: { id: 5150, publicKey: keys.publicKey, permissions: { actions: "read", checks: "read", contents: "read", metadata: "read" } } });
     const logs: LogEntry[] = [];
     const server = await startServer(

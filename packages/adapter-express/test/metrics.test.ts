@@ -2,9 +2,8 @@
 // counters moving as real deliveries over HTTP are handled (GitHub = the local stand-in).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
+import { generateAppKeys, signedDelivery, startFakeGitHub, workflowJobPayload, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { startServer, type RunningServer } from "../src/server.js";
 import { deliver } from "./support.js";
 
@@ -176,11 +175,7 @@ describe("GitHub requests of every client are counted", () => {
   });
 
   it("the App's start-up check (GET /app) is counted", async () => {
-    const keys = generateKeyPairSync("rsa", {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: "pkcs1", format: "pem" },
-      publicKeyEncoding: { type: "spki", format: "pem" },
-    });
+    const keys = generateAppKeys();
     const gh = await startFakeGitHub({ app: { id: 919, publicKey: keys.publicKey, installations: { 41: "octo-org" } } });
     const server = await startServer(
       { GITHUB_SIGN_KEY: SECRET, GITHUB_APP_ID: "919", GITHUB_APP_PRIVATE_KEY: keys.privateKey, GITHUB_API_URL: gh.url, STORE: "memory", LOG_LEVEL: "error" },

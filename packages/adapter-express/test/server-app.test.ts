@@ -2,20 +2,15 @@
 // a mounted secret arrives), deliveries over real HTTP, the stand-in GitHub issuing tokens.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
+import { generateAppKeys, signedDelivery, startFakeGitHub, workflowRunPayload, type FakeGitHub } from "@job-rerunner/testing";
 import { deliver, spawnBin, startBin, type RunningBin } from "./support.js";
 
 const SECRET = "app-e2e-secret";
 const APP_ID = 909;
-const keys = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
+const keys = generateAppKeys();
 
 describe("server e2e as a GitHub App", () => {
   let gh: FakeGitHub;

@@ -1,19 +1,15 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFromEnv, ConfigError, parseRepoFile } from "@job-rerunner/core";
 import { settingFromEnv } from "../src/env/settings.js";
 import { settingsFromFile } from "../src/domain/settings.js";
+import { generateAppKeys } from "@job-rerunner/testing";
 
 const base = { GITHUB_SIGN_KEY: "s3cret" };
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
+const { privateKey } = generateAppKeys();
 
 function configError(env: Record<string, string>): ConfigError {
   try {

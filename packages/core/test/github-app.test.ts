@@ -1,19 +1,15 @@
+import { generateKeyPairSync } from "node:crypto";
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
 import { configFromEnv, createReconciler, createRerunner, MemoryStore, recordKey, sweepConfigFromEnv, warnAboutCredentials, type LogEntry, type Rerunner } from "@job-rerunner/core";
 import { createInstallationTokens } from "../src/github/app/installation-tokens.js";
 import { createPendingDriver } from "../src/engine/reconcile/pending-driver.js";
-import { startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/testing";
+import { generateAppKeys, startFakeGitHub, signedDelivery, workflowRunPayload, type FakeGitHub, type RunShape } from "@job-rerunner/testing";
 
 const SECRET = "app-test-secret";
 const APP_ID = 424242;
 // GitHub hands out App keys as PKCS#1 PEM.
-const keys = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
+const keys = generateAppKeys();
 let nextRun = 90_000;
 
 function failedRun(shape: Omit<RunShape, "runId"> & { runId?: number }) {
@@ -112,7 +108,7 @@ describe("GitHub App mode against the stand-in", () => {
     const ok = await warnAboutCredentials({ app: { appId: String(APP_ID), privateKey: keys.privateKey }, baseUrl: gh.url }, (e) => good.push(e));
     assert.equal(ok.kind, "ok");
     assert.ok(!good.some((e) => e.level === "warn"));
-    const other = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const other = generateAppKeys();
     const bad: LogEntry[] = [];
     const refused = await warnAboutCredentials({ app: { appId: String(APP_ID), privateKey: other.privateKey }, baseUrl: gh.url }, (e) => bad.push(e));
     assert.equal(refused.kind, "problem");
