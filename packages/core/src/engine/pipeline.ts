@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "../domain/config.js";
-import { decide, settle, type RerunOutcome } from "../domain/machine.js";
+import { settle, type RerunOutcome } from "../domain/machine.js";
 import { recordKey } from "../domain/record.js";
 import type { Action, RerunAction, RunEvent, RunRecord } from "../domain/types.js";
 import type { GitHubAccess } from "../ports/github.js";
@@ -14,6 +14,7 @@ import { createEnricher } from "./enrich.js";
 import { createJobHistories } from "./job-history.js";
 import { executeRerun } from "./execute.js";
 import { createRepoConfigs } from "./repo-configs.js";
+import { createRunQueue } from "./run-queue.js";
 import { createEventScope } from "./scope.js";
 import { backoff, withTimeout } from "./timing.js";
 import { createVisibility } from "./visibility.js";
@@ -90,18 +91,8 @@ export function createEngine(parts: EngineParts): Rerunner {
     }
   }
 
-  /** get -> decide -> compare-and-set; on conflict re-read and decide again. */
-  async function decideAndStore(key: string, event: RunEvent, config: Config, deadline: number) {
-    for (let round = 0; round < maxConflicts; round++) {
-      const current = await storeCall(store.get(key), deadline);
-      const decision = decide(current?.record, event, config);
-      if (!decision.changed || decision.record === undefined) return decision;
-      if (await storeCall(store.put(key, decision.record, current?.version), deadline)) return decision;
-      observe({ type: "store-conflict", operation: "decide" });
-      await backoff(round);
-    }
-    throw new StoreUnavailable(`gave up after ${maxConflicts} conflicting writes`);
-  }
+  /** get -> decide -> compare-and-set, the deliveries of one run that arrive together decided together. */
+  const decideAndStore = createRunQueue({ store, storeCall, observe, maxConflicts });
 
   /**
    * Records the call's outcome within the same deadline (execute left time for it); if the store
