@@ -19,7 +19,7 @@ const SECRET = "bench-webhook-secret-0123456789";
 const deliveries = distinctRunDeliveries(SECRET, 60_000);
 
 /** A checkout's directory, optionally with ":kind" (a target of bench/http-target.ts; default ours). */
-async function sample(spec: string): Promise<{ cpu: number; rps: number }> {
+async function sample(spec: string): Promise<{ cpu: number; sys: number; rps: number }> {
   const [dir = spec, kind = "ours", flags = ""] = spec.split(":");
   const child = fork(join(dir, "bench/http-target.ts"), [kind], {
     cwd: dir,
@@ -50,11 +50,11 @@ async function sample(spec: string): Promise<{ cpu: number; rps: number }> {
         (error, result) => (error === null ? resolve(result) : reject(error)),
       );
     });
-  const usage = async (): Promise<number> => {
+  const usage = async (): Promise<{ cpu: number; sys: number }> => {
     const m = message("usage");
     child.send("usage");
     const u = await m;
-    return u.type === "usage" ? u.cpuMicros : NaN;
+    return u.type === "usage" ? { cpu: u.cpuMicros, sys: u.systemMicros } : { cpu: NaN, sys: NaN };
   };
   await run(1.5);
   const before = await usage();
@@ -63,7 +63,7 @@ async function sample(spec: string): Promise<{ cpu: number; rps: number }> {
   const answered = result["2xx"] + result.non2xx;
   child.send("stop");
   await new Promise((r) => child.once("exit", r));
-  return { cpu: (after - before) / answered, rps: answered / result.duration };
+  return { cpu: (after.cpu - before.cpu) / answered, sys: (after.sys - before.sys) / answered, rps: answered / result.duration };
 }
 
 const a: number[] = [];
@@ -74,6 +74,7 @@ for (let round = 0; round < rounds; round++) {
   const y = await sample(first ? dirB : dirA);
   (first ? a : b).push(x.cpu);
   (first ? b : a).push(y.cpu);
-  console.log(`round ${round + 1}: A ${fmt((first ? x : y).cpu, 1)} µs/req ${fmt((first ? x : y).rps)} req/s  B ${fmt((first ? y : x).cpu, 1)} µs/req ${fmt((first ? y : x).rps)} req/s`);
+  const show = (s: { cpu: number; sys: number; rps: number }): string => `${fmt(s.cpu, 1)} µs/req (system ${fmt(s.sys, 1)}) ${fmt(s.rps)} req/s`;
+  console.log(`round ${round + 1}: A ${show(first ? x : y)}  B ${show(first ? y : x)}`);
 }
 console.log(`A ${fmt(median(a), 1)} µs/req, B ${fmt(median(b), 1)} µs/req: server CPU per request B/A x${(median(b) / median(a)).toFixed(2)}`);

@@ -21,7 +21,7 @@ export type ChildKind = TargetKind | "server";
 
 export type TargetMessage =
   | { readonly type: "listening"; readonly port: number }
-  | { readonly type: "usage"; readonly cpuMicros: number; readonly rss: number; readonly handled: number };
+  | { readonly type: "usage"; readonly cpuMicros: number; readonly systemMicros: number; readonly rss: number; readonly handled: number };
 
 const kind = process.argv[2];
 const secret = process.env.BENCH_SECRET ?? "";
@@ -116,7 +116,7 @@ const send = (message: TargetMessage): void => {
 process.on("message", (message: unknown) => {
   if (message === "usage") {
     const cpu = process.cpuUsage();
-    send({ type: "usage", cpuMicros: cpu.user + cpu.system, rss: process.memoryUsage().rss, handled });
+    send({ type: "usage", cpuMicros: cpu.user + cpu.system, systemMicros: cpu.system, rss: process.memoryUsage().rss, handled });
   } else if (message === "stop") {
     void target.close().then(() => process.exit(0));
   }

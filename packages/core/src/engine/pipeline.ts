@@ -55,6 +55,7 @@ export interface Rerunner {
 class StoreUnavailable extends Error {}
 
 const storeLate = (): Error => new StoreUnavailable("store did not answer before the deadline");
+const storeFailed = (error: unknown): Error => new StoreUnavailable(`store failed: ${error instanceof Error ? error.message : String(error)}`);
 
 /** The engine's answer to an event: its reason, then the scope's note (a configuration file that could not be used). */
 function answerOf(event: RunEvent, run: string, note: string | null, status: number, reason: string, action: Action["type"] = "none"): WebhookResponse {
@@ -82,13 +83,8 @@ export function createEngine(parts: EngineParts): Rerunner {
     readRecord: async (event, until) => (await storeCall(store.get(recordKey(event.repo.id, event.runId)), until))?.record,
   });
 
-  async function storeCall<T>(work: Promise<T>, deadline: number): Promise<T> {
-    try {
-      return await withTimeout(work, deadline - clock(), storeLate);
-    } catch (error) {
-      if (error instanceof StoreUnavailable) throw error;
-      throw new StoreUnavailable(`store failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  function storeCall<T>(work: Promise<T>, deadline: number): Promise<T> {
+    return withTimeout(work, deadline - clock(), storeLate, storeFailed);
   }
 
   /** get -> decide -> compare-and-set, the deliveries of one run that arrive together decided together. */

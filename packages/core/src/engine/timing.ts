@@ -1,5 +1,8 @@
-/** Rejects after `ms` with the given error, so a hung store or GitHub cannot hold a delivery. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+/**
+ * Rejects after `ms` with the given error, so a hung store or GitHub cannot hold a delivery.
+ * `onError` turns the promise's own rejection into the error to reject with (default: as it is).
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, onError?: (error: unknown) => unknown): Promise<T> {
   // One promise per call, and a timer only for a promise still unsettled once the ones already
   // settled have run their handlers: a store that answers at once (memory, SQLite) costs no timer.
   return new Promise<T>((resolve, reject) => {
@@ -14,7 +17,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () =>
       (error: unknown) => {
         settled = true;
         if (timer !== undefined) clearTimeout(timer);
-        reject(error);
+        reject(onError === undefined ? error : onError(error));
       },
     );
     // Queued after the handler of a promise that is already settled, so that one runs first.
