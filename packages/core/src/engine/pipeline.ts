@@ -88,7 +88,7 @@ export function createEngine(parts: EngineParts): Rerunner {
   }
 
   /** get -> decide -> compare-and-set, the deliveries of one run that arrive together decided together. */
-  const decideAndStore = createRunQueue({ store, storeCall, observe, maxConflicts });
+  const decideAndStore = createRunQueue({ store, clock, storeCall, observe, maxConflicts });
 
   /**
    * Records the call's outcome within the same deadline (execute left time for it); if the store

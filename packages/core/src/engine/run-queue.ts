@@ -10,6 +10,8 @@ export type BoundedStoreCall = <T>(work: Promise<T>, deadline: number) => Promis
 
 export interface RunQueueParts {
   readonly store: Store;
+  /** Epoch milliseconds, the deadlines' clock. */
+  readonly clock: () => number;
   readonly storeCall: BoundedStoreCall;
   readonly observe: Observer;
   /** Compare-and-set attempts a delivery takes part in before it is given up (answered 503). */
@@ -39,10 +41,11 @@ interface Waiting {
  * are answered only once the record holding all of them is written, and a write lost to another
  * writer (another instance) re-reads the record and decides the whole batch again. Nothing else
  * changes: a delivery still gives up after `maxConflicts` lost writes, and the store calls are
- * bounded by the earliest deadline of the batch.
+ * bounded by the earliest deadline of the batch (when it passes, the deliveries that still have
+ * time go on without the ones that ran out).
  */
 export function createRunQueue(parts: RunQueueParts): DecideAndStore {
-  const { store, storeCall, observe, maxConflicts } = parts;
+  const { store, clock, storeCall, observe, maxConflicts } = parts;
   /** Per run: deliveries that arrived since its current round started. */
   const arrived = new Map<string, Waiting[]>();
   /** Runs with a round in flight. */
@@ -69,8 +72,14 @@ export function createRunQueue(parts: RunQueueParts): DecideAndStore {
       }
       written = !changed || record === undefined || (await storeCall(store.put(key, record, current?.version), deadline));
     } catch (error) {
-      for (const w of batch) w.reject(error);
-      return [];
+      // The earliest deadline passed (the store call is bounded by it): only the deliveries out
+      // of time fail; the others read again (a write that timed out may still land: the re-read
+      // sees it, and their memos answer them). Any other failure fails the whole batch.
+      const now = clock();
+      const timedOut = now >= deadline;
+      const again = timedOut ? batch.filter((w) => w.deadline > now) : [];
+      for (const w of batch) if (!again.includes(w)) w.reject(error);
+      return again;
     }
     if (written) {
       batch.forEach((w, i) => w.resolve(decisions[i]!));
