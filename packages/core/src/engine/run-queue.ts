@@ -98,8 +98,8 @@ export function createRunQueue(parts: RunQueueParts): DecideAndStore {
   /** Rounds for one run until nobody waits: the deliveries that arrived meanwhile join the next one. */
   async function drain(key: string): Promise<void> {
     busy.add(key);
+    let batch: Waiting[] = [];
     try {
-      let batch: Waiting[] = [];
       for (let lost = 0; ; ) {
         const waiting = arrived.get(key);
         if (waiting !== undefined) {
@@ -110,6 +110,10 @@ export function createRunQueue(parts: RunQueueParts): DecideAndStore {
         batch = await round(key, batch, lost);
         lost = batch.length === 0 ? 0 : lost + 1;
       }
+    } catch (error) {
+      // Not expected (round() settles every delivery it is given); nobody may be left waiting.
+      for (const w of batch) w.reject(error);
+      throw error;
     } finally {
       busy.delete(key);
     }
