@@ -6,6 +6,7 @@
  *   floor       Express 5 app.post("/"): reads the raw body, bare HMAC verify + timingSafeEqual, JSON.parse, 202
  *   floor-http  the same handler on a bare node:http server (what Express itself costs)
  *   octokit  @octokit/webhooks createNodeMiddleware on node:http, verify + receive, a workflow_job handler
+ *   server   the real server (startServer) with the environment in BENCH_SERVER_ENV (JSON): the burst bench's instances
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -15,10 +16,12 @@ import { Webhooks, createNodeMiddleware } from "@octokit/webhooks";
 import { startServer } from "@job-rerunner/adapter-express";
 
 export type TargetKind = "ours" | "floor" | "floor-http" | "octokit";
+/** Every kind this child starts: the HTTP comparison's, and the burst bench's "server". */
+export type ChildKind = TargetKind | "server";
 
 export type TargetMessage =
   | { readonly type: "listening"; readonly port: number }
-  | { readonly type: "usage"; readonly cpuMicros: number; readonly rss: number; readonly handled: number };
+  | { readonly type: "usage"; readonly cpuMicros: number; readonly systemMicros: number; readonly rss: number; readonly handled: number };
 
 const kind = process.argv[2];
 const secret = process.env.BENCH_SECRET ?? "";
@@ -47,6 +50,11 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
         { GITHUB_SIGN_KEY: secret, DRY_RUN: "true", STORE: "memory", LOG_LEVEL: "info" },
         { port: 0, host: "127.0.0.1", shutdownGraceMs: 1000 },
       );
+      return { port: running.port, close: () => running.close() };
+    }
+    case "server": {
+      const env = JSON.parse(process.env.BENCH_SERVER_ENV ?? "{}") as Record<string, string>;
+      const running = await startServer(env, { port: 0, host: "127.0.0.1", shutdownGraceMs: 1000 });
       return { port: running.port, close: () => running.close() };
     }
     case "floor":
@@ -97,7 +105,7 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
       return { port: await listen(server), close: () => closeServer(server) };
     }
     default:
-      throw new Error(`unknown target "${String(kind)}": ours, floor or octokit`);
+      throw new Error(`unknown target "${String(kind)}": ours, floor, floor-http, octokit or server`);
   }
 }
 
@@ -108,7 +116,7 @@ const send = (message: TargetMessage): void => {
 process.on("message", (message: unknown) => {
   if (message === "usage") {
     const cpu = process.cpuUsage();
-    send({ type: "usage", cpuMicros: cpu.user + cpu.system, rss: process.memoryUsage().rss, handled });
+    send({ type: "usage", cpuMicros: cpu.user + cpu.system, systemMicros: cpu.system, rss: process.memoryUsage().rss, handled });
   } else if (message === "stop") {
     void target.close().then(() => process.exit(0));
   }

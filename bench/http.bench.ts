@@ -186,7 +186,7 @@ export function printHttp(figures: HttpFigures[], options: HttpOptions): string[
   }
   lines.push(
     `  ours/floor:   throughput x${ratio(ours.requestsPerSecond, floor.requestsPerSecond)}   server CPU per request x${ratio(ours.cpuMicrosPerRequest, floor.cpuMicrosPerRequest)}   (goal: throughput >= 0.90)`,
-    `  ours/octokit: throughput x${ratio(ours.requestsPerSecond, octokit.requestsPerSecond)}   server CPU per request x${ratio(ours.cpuMicrosPerRequest, octokit.cpuMicrosPerRequest)}   (goal: throughput > 1.00)`,
+    `  ours/octokit: throughput x${ratio(ours.requestsPerSecond, octokit.requestsPerSecond)}   server CPU per request x${ratio(ours.cpuMicrosPerRequest, octokit.cpuMicrosPerRequest)}   (goal: throughput >= 1.00)`,
   );
   const bare = figures.find((f) => f.kind === "floor-http");
   if (bare !== undefined) {

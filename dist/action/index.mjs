@@ -37382,19 +37382,25 @@ function parseEvent(envelope, payload) {
 }
 
 // packages/core/src/engine/timing.ts
-function withTimeout(promise2, ms, onTimeout) {
+function withTimeout(promise2, ms, onTimeout, onError) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    let timer;
+    let settled = false;
     promise2.then(
       (value) => {
-        clearTimeout(timer);
+        settled = true;
+        if (timer !== void 0) clearTimeout(timer);
         resolve(value);
       },
       (error63) => {
-        clearTimeout(timer);
-        reject(error63);
+        settled = true;
+        if (timer !== void 0) clearTimeout(timer);
+        reject(onError === void 0 ? error63 : onError(error63));
       }
     );
+    queueMicrotask(() => {
+      if (!settled) timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    });
   });
 }
 
@@ -62913,14 +62919,36 @@ function createDryRunClient(logger) {
   };
 }
 
+// packages/core/src/infra/stdout-lines.ts
+function stdoutLines() {
+  let pending = "";
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    process.stdout.write(text);
+  };
+  process.once("exit", flush);
+  return (line) => {
+    pending += line + "\n";
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+}
+
 // packages/core/src/infra/json-logger.ts
 var RANK = { debug: 10, info: 20, warn: 30, error: 40 };
+var stdout;
 function jsonLogger(options = {}) {
   const min = RANK[options.level ?? "info"];
-  const write = options.write ?? ((line) => process.stdout.write(line + "\n"));
+  const write = options.write ?? (stdout ??= stdoutLines());
   return (entry) => {
     if (RANK[entry.level] < min) return;
-    write(JSON.stringify({ time: (/* @__PURE__ */ new Date()).toISOString(), ...entry }));
+    const time3 = (/* @__PURE__ */ new Date()).toISOString();
+    write(Object.hasOwn(entry, "time") ? JSON.stringify({ time: time3, ...entry }) : `{"time":"${time3}",${JSON.stringify(entry).slice(1)}`);
   };
 }
 

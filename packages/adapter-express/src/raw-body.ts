@@ -47,38 +47,56 @@ export function readRawBody(req: WebhookIncomingMessage, limit: number): Promise
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ kind: "too-large", limit });
 
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (result: RawBodyResult): void => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.byteLength;
-      if (size > limit) {
-        // Stop buffering at once: a chunked body with no length must not grow memory without bound.
-        chunks.length = 0;
-        finish({ kind: "too-large", limit });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => finish({ kind: "ok", body: Buffer.concat(chunks, size) });
-    const onError = (error: Error): void => finish({ kind: "aborted", message: error.message });
-    const onClose = (): void => {
-      if (!req.readableEnded) finish({ kind: "aborted", message: "the client closed the connection before sending the whole body" });
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
+    const read = new BodyRead(limit, resolve);
+    // Listeners are not removed once settled: the request ends soon after, and a settled read
+    // ignores what comes (the rest of an oversized body, the "close" after "end").
+    req.on("data", (chunk: Buffer) => read.data(chunk));
+    req.on("end", () => read.end());
+    req.on("error", (error: Error) => read.finish({ kind: "aborted", message: error.message }));
+    req.on("close", () => {
+      if (!req.readableEnded) read.finish({ kind: "aborted", message: "the client closed the connection before sending the whole body" });
+    });
     // A middleware may have paused the stream without reading it; a "data" listener alone
     // would not restart a paused stream.
     req.resume();
   });
+}
+
+/** One body being read: its chunks so far, settled at most once. (A class, so a delivery creates no named closures.) */
+class BodyRead {
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+  #settled = false;
+  readonly #limit: number;
+  readonly #resolve: (result: RawBodyResult) => void;
+
+  constructor(limit: number, resolve: (result: RawBodyResult) => void) {
+    this.#limit = limit;
+    this.#resolve = resolve;
+  }
+
+  data(chunk: Buffer): void {
+    if (this.#settled) return;
+    this.#size += chunk.byteLength;
+    if (this.#size > this.#limit) {
+      // Stop buffering at once: a chunked body with no length must not grow memory without bound.
+      this.#chunks.length = 0;
+      this.finish({ kind: "too-large", limit: this.#limit });
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  end(): void {
+    // Settled already (too large: the chunks were dropped): nothing is joined.
+    if (!this.#settled) this.finish({ kind: "ok", body: Buffer.concat(this.#chunks, this.#size) });
+  }
+
+  finish(result: RawBodyResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#resolve(result);
+  }
 }
 
 /**

@@ -92,8 +92,10 @@ export async function startServer(env: Env = process.env, options: ServerOptions
   const working = new Set<Promise<unknown>>();
   const keep = (work: Promise<unknown>): void => {
     working.add(work);
-    const done = (): void => void working.delete(work);
-    work.then(done, done);
+    work.then(
+      () => working.delete(work),
+      () => working.delete(work),
+    );
   };
   const app = express();
   app.disable("x-powered-by");

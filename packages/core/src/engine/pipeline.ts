@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "../domain/config.js";
-import { decide, settle, type RerunOutcome } from "../domain/machine.js";
+import { settle, type RerunOutcome } from "../domain/machine.js";
 import { recordKey } from "../domain/record.js";
 import type { Action, RerunAction, RunEvent, RunRecord } from "../domain/types.js";
 import type { GitHubAccess } from "../ports/github.js";
@@ -14,6 +14,7 @@ import { createEnricher } from "./enrich.js";
 import { createJobHistories } from "./job-history.js";
 import { executeRerun } from "./execute.js";
 import { createRepoConfigs } from "./repo-configs.js";
+import { createRunQueue } from "./run-queue.js";
 import { createEventScope } from "./scope.js";
 import { backoff, withTimeout } from "./timing.js";
 import { createVisibility } from "./visibility.js";
@@ -53,6 +54,15 @@ export interface Rerunner {
 
 class StoreUnavailable extends Error {}
 
+const storeLate = (): Error => new StoreUnavailable("store did not answer before the deadline");
+const storeFailed = (error: unknown): Error => new StoreUnavailable(`store failed: ${error instanceof Error ? error.message : String(error)}`);
+
+/** The engine's answer to an event: its reason, then the scope's note (a configuration file that could not be used). */
+function answerOf(event: RunEvent, run: string, note: string | null, status: number, reason: string, action: Action["type"] = "none"): WebhookResponse {
+  const full = note === null ? reason : `${reason}; ${note}`;
+  return { status, body: { status, action, reason: full, delivery: event.deliveryId, run } };
+}
+
 function runLabel(event: RunEvent): string {
   return `${event.repo.owner}/${event.repo.name}#${event.runId}`;
 }
@@ -73,27 +83,12 @@ export function createEngine(parts: EngineParts): Rerunner {
     readRecord: async (event, until) => (await storeCall(store.get(recordKey(event.repo.id, event.runId)), until))?.record,
   });
 
-  async function storeCall<T>(work: Promise<T>, deadline: number): Promise<T> {
-    try {
-      return await withTimeout(work, deadline - clock(), () => new StoreUnavailable("store did not answer before the deadline"));
-    } catch (error) {
-      if (error instanceof StoreUnavailable) throw error;
-      throw new StoreUnavailable(`store failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  function storeCall<T>(work: Promise<T>, deadline: number): Promise<T> {
+    return withTimeout(work, deadline - clock(), storeLate, storeFailed);
   }
 
-  /** get -> decide -> compare-and-set; on conflict re-read and decide again. */
-  async function decideAndStore(key: string, event: RunEvent, config: Config, deadline: number) {
-    for (let round = 0; round < maxConflicts; round++) {
-      const current = await storeCall(store.get(key), deadline);
-      const decision = decide(current?.record, event, config);
-      if (!decision.changed || decision.record === undefined) return decision;
-      if (await storeCall(store.put(key, decision.record, current?.version), deadline)) return decision;
-      observe({ type: "store-conflict", operation: "decide" });
-      await backoff(round);
-    }
-    throw new StoreUnavailable(`gave up after ${maxConflicts} conflicting writes`);
-  }
+  /** get -> decide -> compare-and-set, the deliveries of one run that arrive together decided together. */
+  const decideAndStore = createRunQueue({ store, clock, storeCall, observe, maxConflicts });
 
   /**
    * Records the call's outcome within the same deadline (execute left time for it); if the store
@@ -113,15 +108,10 @@ export function createEngine(parts: EngineParts): Rerunner {
 
   async function processEvent(event: RunEvent): Promise<WebhookResponse> {
     const run = runLabel(event);
-    let note: string | null = null;
-    const answer = (status: number, reason: string, action: Action["type"] = "none"): WebhookResponse => {
-      const full = note === null ? reason : `${reason}; ${note}`;
-      return { status, body: { status, action, reason: full, delivery: event.deliveryId, run } };
-    };
     const deadline = event.receivedAt + config.deadlineMs;
     const scope = await scopeOf(event, deadline);
-    if (scope.kind === "refused") return answer(204, scope.reason);
-    note = scope.note;
+    if (scope.kind === "refused") return answerOf(event, run, null, 204, scope.reason);
+    const { note } = scope;
     const key = recordKey(event.repo.id, event.runId);
     let decision;
     try {
@@ -131,18 +121,18 @@ export function createEngine(parts: EngineParts): Rerunner {
       const message = error instanceof Error ? error.message : String(error);
       // A write that timed out may still land later; either way a redelivery is safe (the memo
       // answers it, and a pending rerun is read back from GitHub before any second call).
-      return answer(503, `the store could not be updated (${message}); redeliver it from GitHub: nothing is lost and no rerun is made twice`);
+      return answerOf(event, run, note, 503, `the store could not be updated (${message}); redeliver it from GitHub: nothing is lost and no rerun is made twice`);
     }
     if (decision.action.type === "none") {
       await visibility.decided(event, decision, scope.config, deadline);
-      return answer(decision.status, decision.reason, decision.answerAction);
+      return answerOf(event, run, note, decision.status, decision.reason, decision.answerAction);
     }
     const action = decision.action;
     const outcome = await executeRerun(scope.github, action, deadline, { config: scope.config, clock, dryRun });
     try {
       const settled = await recordOutcome(key, action, outcome, event, deadline);
       await visibility.settled(event, outcome, settled, action.attempt, scope.config, deadline);
-      return answer(settled.status, settled.reason, action.type);
+      return answerOf(event, run, note, settled.status, settled.reason, action.type);
     } catch (error) {
       const settledAnyway = settle(decision.record as RunRecord, action, outcome, event, clock());
       logger({
@@ -152,7 +142,7 @@ export function createEngine(parts: EngineParts): Rerunner {
         delivery: event.deliveryId,
         run,
       });
-      return answer(settledAnyway.status, settledAnyway.reason, action.type);
+      return answerOf(event, run, note, settledAnyway.status, settledAnyway.reason, action.type);
     }
   }
 
@@ -174,40 +164,37 @@ export function createEngine(parts: EngineParts): Rerunner {
     });
   }
 
-  /** Runs one unit of work so that it never rejects: a throw becomes a clear 503. */
-  async function guarded(work: () => Promise<WebhookResponse>, delivery: () => string | null): Promise<WebhookResponse> {
-    try {
-      return await work();
-    } catch (error) {
-      // Nothing should throw (a broken injected clock?); if it does, the answer is still a clear 503, never a rejected promise an adapter turns into a 500.
-      return internalError(delivery(), error);
-    }
-  }
-
   return {
     config,
     async handle(request) {
       let started = Number.NaN;
       let event: RunEvent | undefined;
-      const response = await guarded(
-        async () => {
-          started = clock();
-          const handlerId = randomUUID();
-          const intake = readDelivery(request, config.secrets, started, handlerId);
-          if (intake.kind === "answer") {
-            const { status, reason } = intake;
-            return { status, body: { status, action: "none", reason, delivery: echoedHeader(request.headers, "x-github-delivery"), run: null } };
-          }
+      let response: WebhookResponse;
+      // Never rejects: nothing should throw (a broken injected clock?), but if it does the answer is
+      // still a clear 503, never a rejected promise an adapter turns into a 500.
+      try {
+        started = clock();
+        const intake = readDelivery(request, config.secrets, started, randomUUID());
+        if (intake.kind === "answer") {
+          const { status, reason } = intake;
+          response = { status, body: { status, action: "none", reason, delivery: echoedHeader(request.headers, "x-github-delivery"), run: null } };
+        } else {
           event = intake.event;
-          return processEvent(event);
-        },
-        () => echoedHeader(request.headers, "x-github-delivery"),
-      );
+          response = await processEvent(event);
+        }
+      } catch (error) {
+        response = internalError(echoedHeader(request.headers, "x-github-delivery"), error);
+      }
       logDelivery(echoedHeader(request.headers, "x-github-event"), response, event, started);
       return response;
     },
     async handleEvent(event) {
-      const response = await guarded(() => processEvent(event), () => event.deliveryId);
+      let response: WebhookResponse;
+      try {
+        response = await processEvent(event);
+      } catch (error) {
+        response = internalError(event.deliveryId, error);
+      }
       logDelivery(event.kind, response, event, event.receivedAt);
       return response;
     },

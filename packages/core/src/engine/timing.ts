@@ -1,18 +1,29 @@
-/** Rejects after `ms` with the given error, so a hung store or GitHub cannot hold a delivery. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  // One promise and one timer per call (not race + finally): this runs for every store call.
+/**
+ * Rejects after `ms` with the given error, so a hung store or GitHub cannot hold a delivery.
+ * `onError` turns the promise's own rejection into the error to reject with (default: as it is).
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, onError?: (error: unknown) => unknown): Promise<T> {
+  // One promise per call, and a timer only for a promise still unsettled once the ones already
+  // settled have run their handlers: a store that answers at once (memory, SQLite) costs no timer.
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let settled = false;
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        reject(onError === undefined ? error : onError(error));
       },
     );
+    // Queued after the handler of a promise that is already settled, so that one runs first.
+    queueMicrotask(() => {
+      if (!settled) timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    });
   });
 }
 

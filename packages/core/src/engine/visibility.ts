@@ -200,6 +200,10 @@ export function createVisibility(options: VisibilityOptions) {
 
   /** What a no-action decision says about its attempt, if anything worth recording. */
   function findingOf(decision: Decision, record: RunRecord, config: Config): Finding | undefined {
+    // GitHub refused the rerun for good earlier (a `refused` rerun state): later events say so again.
+    const refused = record.rerun.state === "refused";
+    // Most decisions (a job queued or still running) record nothing: said before anything is built.
+    if (!refused && (decision.status !== 200 || record.rerun.state !== "none" || !finished(record))) return undefined;
     const base = {
       attempt: record.attempt,
       status: decision.status,
@@ -208,9 +212,7 @@ export function createVisibility(options: VisibilityOptions) {
       runConclusion: runConclusionOf(record),
       once: true,
     };
-    // GitHub refused the rerun for good earlier (a `refused` rerun state): later events say so again.
-    if (record.rerun.state === "refused") return { ...base, verdict: "gave-up", metric: "refused" };
-    if (decision.status !== 200 || record.rerun.state !== "none" || !finished(record)) return undefined;
+    if (refused) return { ...base, verdict: "gave-up", metric: "refused" };
     if (!attemptFailed(record, config.rerunConclusions)) return { ...base, verdict: "passed" };
     // Failed on a selected branch and still not re-run: the rerun policy judged it genuine (or
     // too widespread), which is giving up; a branch not selected is only "not re-run".
