@@ -8,6 +8,7 @@
  * compare-and-set conflicts the servers' metrics counted, and the rerun calls of each run.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { builtExecArgv } from "./built-server.js";
 import { request, Agent } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,8 +48,9 @@ interface Instance {
 }
 
 function startInstance(secret: string, env: Record<string, string>): Promise<Instance> {
+  // The server as `npm start` runs it (built dist).
   const child: ChildProcess = fork(TARGET, ["server"], {
-    execArgv: process.execArgv,
+    execArgv: builtExecArgv(),
     env: { ...process.env, BENCH_SECRET: secret, BENCH_SERVER_ENV: JSON.stringify(env), NODE_ENV: "production" },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { builtExecArgv } from "./built-server.js";
 import { fileURLToPath } from "node:url";
 import autocannon, { type RequestSpec, type Result } from "autocannon";
 import type { BenchDelivery } from "./deliveries.js";
@@ -47,10 +48,10 @@ interface Child {
   stop(): Promise<void>;
 }
 
-/** Starts one server in a child process (same loader flags as this process: --conditions=source, tsx). */
+/** Starts one server in a child process: ours from its built dist (as `npm start` runs it), the references as written. */
 function startTarget(kind: TargetKind, secret: string): Promise<Child> {
   const child = fork(TARGET, [kind], {
-    execArgv: process.execArgv,
+    execArgv: kind === "ours" ? builtExecArgv() : process.execArgv,
     env: { ...process.env, BENCH_SECRET: secret, NODE_ENV: "production" },
     // The server's log lines go to /dev/null: written (synchronously, as to a file) but not kept.
     stdio: ["ignore", "ignore", "inherit", "ipc"],

@@ -4,6 +4,7 @@
  * Starts and stops every server itself (child processes on 127.0.0.1, port 0); about 2 minutes.
  */
 import { cpus } from "node:os";
+import { buildServer } from "./built-server.js";
 import { benchBurst, burstMet, printBurst, type BurstFigures } from "./burst.bench.js";
 import { benchDecide, printDecide, type DecideFigures } from "./decide.bench.js";
 import { benchDeliveryLog, printDeliveryLog } from "./delivery-log.bench.js";
@@ -20,6 +21,8 @@ const started = performance.now();
 const out = (lines: string[]): void => console.log(lines.join("\n") + "\n");
 const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 
+// The HTTP and burst benches run our server as `npm start` does, from its built dist.
+buildServer();
 console.log(`job-rerunner bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), ${new Date().toISOString()}\n`);
 
 out(printSweep([await benchSweep(1, 50), await benchSweep(10, 50), await benchSweep(10, 250)]));

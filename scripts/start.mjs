@@ -5,13 +5,8 @@
 // `sh -c` (dash) keeps itself as a parent that a signal kills, orphaning the server.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { buildStale, root } from "./fresh-build.mjs";
+import { root } from "./fresh-build.mjs";
+import { buildServer } from "./server-build.mjs";
 
-// In build order: the adapter's type build reads the core's dist/index.d.ts.
-const packages = [
-  { name: "@job-rerunner/core", dir: join(root, "packages", "core"), entries: ["index.js"] },
-  { name: "@job-rerunner/adapter-express", dir: join(root, "packages", "adapter-express"), entries: ["bin.js", "index.js"] },
-];
-
-await buildStale(packages);
+await buildServer();
 await import(pathToFileURL(join(root, "packages", "adapter-express", "dist", "bin.js")).href);
