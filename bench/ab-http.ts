@@ -1,20 +1,25 @@
 /**
- * A/B of our server's HTTP path between two checkouts of this repository, in one run:
- * `node --conditions=source --import tsx bench/ab-http.ts A_DIR B_DIR [rounds]`. Each round starts
- * `bench/http-target.ts ours` from each checkout in turn (A B A B ..., a fresh child each time),
- * loads it like `npm run bench` does, and prints the server CPU per request and the B/A ratio of
- * the medians. Absolute figures drift on a shared machine; the ratio measured here is the result.
+ * A/B (or A/B/C...) of our server's HTTP path between checkouts of this repository, in one run:
+ * `node --conditions=source --import tsx bench/ab-http.ts A_DIR B_DIR [C_DIR ...] [rounds]`. A
+ * candidate is `DIR[:kind[:node flags]]`: `bench/http-target.ts kind` (default `ours`) from that
+ * checkout, its server packages from their dist (built when stale, as `npm start` does). Each
+ * round starts every candidate in turn (a fresh child each time, who goes first rotating), loads
+ * it like `npm run bench` does, and prints the server CPU per request; at the end, each
+ * candidate's median and its ratio to A's. Absolute figures drift on a shared machine; the
+ * ratios measured here are the result.
  */
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { join } from "node:path";
 import autocannon, { type RequestSpec, type Result } from "autocannon";
 import { distinctRunDeliveries, type BenchDelivery } from "./deliveries.js";
 import type { TargetMessage } from "./http-target.js";
+import { builtExecArgv } from "./built-server.js";
 import { fmt, median } from "./measure.js";
 
-const [dirA, dirB, roundsArg] = process.argv.slice(2);
-if (dirA === undefined || dirB === undefined) throw new Error("usage: ab-http.ts A_DIR[:kind] B_DIR[:kind] [rounds]");
-const rounds = Number(roundsArg ?? 5);
+const args = process.argv.slice(2);
+const rounds = args.length > 2 && /^\d+$/.test(args.at(-1)!) ? Number(args.pop()) : 5;
+const specs = args;
+if (specs.length < 2) throw new Error("usage: ab-http.ts A_DIR[:kind[:node flags]] B_DIR[:kind[:node flags]] [more candidates...] [rounds]");
 const SECRET = "bench-webhook-secret-0123456789";
 const deliveries = distinctRunDeliveries(SECRET, 60_000);
 
@@ -23,7 +28,7 @@ async function sample(spec: string): Promise<{ cpu: number; sys: number; rps: nu
   const [dir = spec, kind = "ours", flags = ""] = spec.split(":");
   const child = fork(join(dir, "bench/http-target.ts"), [kind], {
     cwd: dir,
-    execArgv: [...process.execArgv, ...flags.split(" ").filter((f) => f !== "")],
+    execArgv: [...builtExecArgv(), ...flags.split(" ").filter((f) => f !== "")],
     env: { ...process.env, BENCH_SECRET: SECRET, NODE_ENV: "production" },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
@@ -66,15 +71,26 @@ async function sample(spec: string): Promise<{ cpu: number; sys: number; rps: nu
   return { cpu: (after.cpu - before.cpu) / answered, sys: (after.sys - before.sys) / answered, rps: answered / result.duration };
 }
 
-const a: number[] = [];
-const b: number[] = [];
-for (let round = 0; round < rounds; round++) {
-  const first = round % 2 === 0;
-  const x = await sample(first ? dirA : dirB);
-  const y = await sample(first ? dirB : dirA);
-  (first ? a : b).push(x.cpu);
-  (first ? b : a).push(y.cpu);
-  const show = (s: { cpu: number; sys: number; rps: number }): string => `${fmt(s.cpu, 1)} µs/req (system ${fmt(s.sys, 1)}) ${fmt(s.rps)} req/s`;
-  console.log(`round ${round + 1}: A ${show(first ? x : y)}  B ${show(first ? y : x)}`);
+// Each checkout's server as `npm start` runs it: its own dist, built when stale.
+for (const dir of new Set(specs.map((spec) => spec.split(":")[0]!))) {
+  execFileSync(process.execPath, [join(dir, "scripts/server-build.mjs")], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
 }
-console.log(`A ${fmt(median(a), 1)} µs/req, B ${fmt(median(b), 1)} µs/req: server CPU per request B/A x${(median(b) / median(a)).toFixed(2)}`);
+
+// Rounds rotate who goes first, so drift over the run hits every candidate alike.
+const cpu: number[][] = specs.map(() => []);
+const name = (i: number): string => String.fromCharCode(65 + i);
+for (let round = 0; round < rounds; round++) {
+  const line: string[] = [];
+  for (let k = 0; k < specs.length; k++) {
+    const i = (round + k) % specs.length;
+    const s = await sample(specs[i]!);
+    cpu[i]!.push(s.cpu);
+    line[i] = `${name(i)} ${fmt(s.cpu, 1)} µs/req (system ${fmt(s.sys, 1)}) ${fmt(s.rps)} req/s`;
+  }
+  console.log(`round ${round + 1}: ${line.join("  ")}`);
+}
+const base = median(cpu[0]!);
+specs.forEach((spec, i) => {
+  const m = median(cpu[i]!);
+  console.log(`${name(i)} ${fmt(m, 1)} µs/req  x${(m / base).toFixed(2)} of A  (${spec})`);
+});

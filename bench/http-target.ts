@@ -5,17 +5,20 @@
  *   ours     the real server: startServer (Express 5, memory store, DRY_RUN, logs at info to stdout)
  *   floor       Express 5 app.post("/"): reads the raw body, bare HMAC verify + timingSafeEqual, JSON.parse, 202
  *   floor-http  the same handler on a bare node:http server (what Express itself costs)
+ *   floor-decided   floor-http + the event, decide, one log line, the metrics (requiredWork)
+ *   floor-recorded  floor-decided + the run record read and written in a MemoryStore
  *   octokit  @octokit/webhooks createNodeMiddleware on node:http, verify + receive, a workflow_job handler
  *   server   the real server (startServer) with the environment in BENCH_SERVER_ENV (JSON): the burst bench's instances
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { Webhooks, createNodeMiddleware } from "@octokit/webhooks";
-import { startServer } from "@job-rerunner/adapter-express";
+import { createMetrics, startServer } from "@job-rerunner/adapter-express";
+import { configFromEnv, decide, jsonLogger, MemoryStore, parseEvent, recordKey } from "@job-rerunner/core";
 
-export type TargetKind = "ours" | "floor" | "floor-http" | "octokit";
+export type TargetKind = "ours" | "floor" | "floor-http" | "floor-decided" | "floor-recorded" | "octokit";
 /** Every kind this child starts: the HTTP comparison's, and the burst bench's "server". */
 export type ChildKind = TargetKind | "server";
 
@@ -43,6 +46,49 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/**
+ * What a server doing our job cannot skip, on top of the floor, with our own modules and nothing
+ * around them: the event read from the payload, `decide`, one delivery log line (the default
+ * `info` logger, to stdout) and the delivery metrics (the server's prom-client observer); with
+ * `recorded`, the run record read and written (compare-and-set) in a MemoryStore as well. The
+ * engine's plumbing (the per-run queue, scope, deadlines, visibility, the answer's body and
+ * headers) is not here: `ours` minus this is what that plumbing costs.
+ */
+function requiredWork(recorded: boolean): (req: IncomingMessage, payload: unknown) => Promise<void> {
+  const config = configFromEnv({ GITHUB_SIGN_KEY: secret, DRY_RUN: "true", STORE: "memory" });
+  const logger = jsonLogger({ level: "info" });
+  const { observer } = createMetrics();
+  const store = new MemoryStore();
+  const text = (value: string | string[] | undefined): string | null => (typeof value === "string" ? value : null);
+  return async (req, payload) => {
+    const started = Date.now();
+    const eventName = text(req.headers["x-github-event"]);
+    const delivery = text(req.headers["x-github-delivery"]) ?? randomUUID();
+    const parsed = parseEvent({ eventName, deliveryId: delivery, receivedAt: started, handlerId: randomUUID() }, payload);
+    if (parsed.kind !== "event") throw new Error(parsed.reason);
+    const event = parsed.event;
+    const key = recordKey(event.repo.id, event.runId);
+    const current = recorded ? await store.get(key) : undefined;
+    const decision = decide(current?.record, event, config);
+    if (recorded && decision.changed && decision.record !== undefined && !(await store.put(key, decision.record, current?.version))) throw new Error("lost write");
+    observer({ type: "delivery", event: eventName, status: decision.status, durationMs: Date.now() - started });
+    logger({
+      level: "info",
+      msg: "delivery",
+      delivery,
+      event: eventName,
+      repo: `${event.repo.owner}/${event.repo.name}`,
+      run: event.runId,
+      attempt: event.attempt,
+      job: event.kind === "workflow_job" ? event.job.name : null,
+      status: decision.status,
+      reason: decision.reason,
+      action: decision.answerAction ?? "none",
+      durationMs: Date.now() - started,
+    });
+  };
+}
+
 async function start(): Promise<{ port: number; close: () => Promise<void> }> {
   switch (kind) {
     case "ours": {
@@ -58,7 +104,10 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
       return { port: running.port, close: () => running.close() };
     }
     case "floor":
-    case "floor-http": {
+    case "floor-http":
+    case "floor-decided":
+    case "floor-recorded": {
+      const work = kind === "floor-decided" || kind === "floor-recorded" ? requiredWork(kind === "floor-recorded") : undefined;
       // The floor's whole job: raw body, bare HMAC + timingSafeEqual, JSON.parse, 202.
       const handle = (req: IncomingMessage, res: ServerResponse): void => {
         const chunks: Buffer[] = [];
@@ -72,18 +121,23 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
             res.writeHead(403).end();
             return;
           }
+          let payload: unknown;
           try {
-            JSON.parse(body.toString("utf8"));
+            payload = JSON.parse(body.toString("utf8"));
           } catch {
             res.writeHead(400).end();
             return;
           }
-          handled++;
-          const text = '{"status":202}';
-          res.writeHead(202, { "content-type": "application/json; charset=utf-8", "content-length": String(text.length) }).end(text);
+          const answer = (): void => {
+            handled++;
+            const text = '{"status":202}';
+            res.writeHead(202, { "content-type": "application/json; charset=utf-8", "content-length": String(text.length) }).end(text);
+          };
+          if (work === undefined) answer();
+          else work(req, payload).then(answer, () => res.writeHead(500).end());
         });
       };
-      if (kind === "floor-http") {
+      if (kind !== "floor") {
         const server = createServer(handle);
         return { port: await listen(server), close: () => closeServer(server) };
       }
@@ -105,7 +159,7 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
       return { port: await listen(server), close: () => closeServer(server) };
     }
     default:
-      throw new Error(`unknown target "${String(kind)}": ours, floor, floor-http, octokit or server`);
+      throw new Error(`unknown target "${String(kind)}": ours, floor, floor-http, floor-decided, floor-recorded, octokit or server`);
   }
 }
 

@@ -48,10 +48,14 @@ interface Child {
   stop(): Promise<void>;
 }
 
-/** Starts one server in a child process: ours from its built dist (as `npm start` runs it), the references as written. */
+/**
+ * Starts one server in a child process. Our packages (the server, and the modules the
+ * required-work floors call) come from their built dist, as `npm start` runs them; the
+ * references are as published.
+ */
 function startTarget(kind: TargetKind, secret: string): Promise<Child> {
   const child = fork(TARGET, [kind], {
-    execArgv: kind === "ours" ? builtExecArgv() : process.execArgv,
+    execArgv: builtExecArgv(),
     env: { ...process.env, BENCH_SECRET: secret, NODE_ENV: "production" },
     // The server's log lines go to /dev/null: written (synchronously, as to a file) but not kept.
     stdio: ["ignore", "ignore", "inherit", "ipc"],
@@ -138,7 +142,10 @@ async function sample(kind: TargetKind, options: HttpOptions): Promise<HttpSampl
 }
 
 /** ours, floor and octokit in interleaved rounds (so drift on a shared machine hits all alike). */
-export async function benchHttp(options: HttpOptions, kinds: readonly TargetKind[] = ["ours", "floor", "octokit", "floor-http"]): Promise<HttpFigures[]> {
+export async function benchHttp(
+  options: HttpOptions,
+  kinds: readonly TargetKind[] = ["ours", "floor", "octokit", "floor-http", "floor-decided", "floor-recorded"],
+): Promise<HttpFigures[]> {
   const samples = new Map<TargetKind, HttpSample[]>(kinds.map((k) => [k, []]));
   for (let round = 0; round < options.rounds; round++) {
     for (const kind of kinds) samples.get(kind)!.push(await sample(kind, options));
@@ -161,6 +168,8 @@ const LABEL: Record<TargetKind, string> = {
   floor: "floor   (Express 5 app.post: raw body, bare HMAC, JSON.parse, 202)",
   "floor-http": "floor on bare node:http (same handler, no Express): what Express itself costs",
   octokit: "octokit (@octokit/webhooks createNodeMiddleware, verify + receive)",
+  "floor-decided": "floor on node:http + the event read, decide, one info log line, the delivery metrics (our modules, no engine around them)",
+  "floor-recorded": "the same + the run record read and written in a MemoryStore (compare-and-set)",
 };
 
 export function printHttp(figures: HttpFigures[], options: HttpOptions): string[] {
@@ -196,5 +205,29 @@ export function printHttp(figures: HttpFigures[], options: HttpOptions): string[
       `  Express floor/node:http floor: throughput x${ratio(floor.requestsPerSecond, bare.requestsPerSecond)}   (what Express costs a handler)`,
     );
   }
+  const decided = figures.find((f) => f.kind === "floor-decided");
+  const recorded = figures.find((f) => f.kind === "floor-recorded");
+  if (bare !== undefined && decided !== undefined && recorded !== undefined) {
+    // The same work done with nothing around it: where octokit's cost falls in it says how much
+    // room the goal leaves for the engine's plumbing.
+    const ofOctokit = (f: HttpFigures): string => `server CPU per request x${ratio(f.cpuMicrosPerRequest, octokit.cpuMicrosPerRequest)} of octokit's`;
+    lines.push(
+      `  the required work alone, added step by step to the node:http floor (no goal: what any server doing this job pays):`,
+      `    node:http floor (HMAC, JSON.parse, 202)                                ${ofOctokit(bare)}`,
+      `    + the event, decide, one info log line, the delivery metrics         ${ofOctokit(decided)}`,
+      `    + the run record read and written (MemoryStore, compare-and-set)     ${ofOctokit(recorded)}`,
+      `    ours (the same inside the engine: queue, scope, deadlines, visibility, answer) ${ofOctokit(ours)}`,
+    );
+  }
   return lines;
+}
+
+// `node --conditions=source --import tsx bench/http.bench.ts [rounds]` runs this comparison alone.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { distinctRunDeliveries } = await import("./deliveries.js");
+  const { buildServer } = await import("./built-server.js");
+  buildServer();
+  const secret = "bench-webhook-secret-0123456789";
+  const options: HttpOptions = { secret, deliveries: distinctRunDeliveries(secret, 100_000), warmupSeconds: 1.5, seconds: 4, connections: 10, rounds: Number(process.argv[2] ?? 3) };
+  console.log(printHttp(await benchHttp(options), options).join("\n"));
 }
