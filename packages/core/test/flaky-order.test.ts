@@ -68,3 +68,72 @@ describe("flakyJobs pairing a failed job with the next attempt", () => {
     assert.equal(passed([rerun, next([])]), 0, "an entry from before run conclusions were recorded");
   });
 });
+
+describe("a failed job whose completion arrives after its attempt's run completion", () => {
+  const SECRET_LATE = "late-job-secret";
+  type Send = (d: Delivery) => Promise<{ status: number; body: { reason: string } }>;
+
+  function engineOf(runAttempts: string): { send: Send; store: MemoryStore } {
+    const config = configFromEnv({ GITHUB_SIGN_KEY: SECRET_LATE, DRY_RUN: "true", RUN_ATTEMPTS: runAttempts });
+    const store = new MemoryStore();
+    const engine = createRerunner({ config, store, logger: () => {} });
+    return { send: (d) => engine.handle({ headers: d.headers, rawBody: d.rawBody }), store };
+  }
+  const run = { runId: 92, branch: "master", workflow: "CI" };
+  const job = (attempt: number, jobId: number, jobName: string, action: "queued" | "completed", conclusion?: "success" | "failure") =>
+    signedDelivery(SECRET_LATE, "workflow_job", workflowJobPayload({ ...run, attempt, jobId, jobName, action, ...(conclusion === undefined ? {} : { conclusion }) }));
+  const runDone = (attempt: number, conclusion: "success" | "failure") => signedDelivery(SECRET_LATE, "workflow_run", workflowRunPayload({ ...run, attempt, action: "completed", conclusion }));
+
+  /** Attempt 1: build passes, e2e fails; e2e's completion comes before or after the run's. */
+  async function attemptOne(send: Send, order: "job-first" | "run-first"): Promise<void> {
+    await send(job(1, 1, "build", "queued"));
+    await send(job(1, 2, "e2e", "queued"));
+    await send(job(1, 1, "build", "completed", "success"));
+    const failed = job(1, 2, "e2e", "completed", "failure");
+    for (const d of order === "job-first" ? [failed, runDone(1, "failure")] : [runDone(1, "failure"), failed]) await send(d);
+  }
+
+  async function verdicts(store: MemoryStore): Promise<string[]> {
+    return (await store.listHistory(0, 100)).map((h) => `${h.attempt}:${h.verdict}:${h.jobs.map((j) => `${j.name}=${j.conclusion}`).join(",")}`).reverse();
+  }
+
+  it("re-run attempt: the failure and its passing rerun count the same in either order; the late job is recorded once, as `other`", async () => {
+    const expected = [{ repo: "octo-org/octo-repo", workflow: "CI", job: "e2e", failures: 1, reruns: 1, rerunsPassed: 1, evidence: null, evidenceCount: 0 }];
+    for (const order of ["job-first", "run-first"] as const) {
+      const { send, store } = engineOf("3");
+      await attemptOne(send, order);
+      // A redelivery of the late completion adds nothing.
+      assert.equal((await send(job(1, 2, "e2e", "completed", "failure"))).status, 200);
+      await send(job(2, 3, "e2e", "queued"));
+      await send(job(2, 3, "e2e", "completed", "success"));
+      await send(runDone(2, "success"));
+      assert.deepEqual(flakyJobs(await store.listHistory(0, 100), 0), expected, order);
+      const listed = await verdicts(store);
+      if (order === "job-first") assert.deepEqual(listed, ["1:dry-run:build=success,e2e=failure", "2:passed:e2e=success"]);
+      else assert.deepEqual(listed, ["1:dry-run:build=success", "1:other:e2e=failure", "2:passed:e2e=success"]);
+    }
+  });
+
+  it("final attempt (RUN_ATTEMPTS=1): the give-up is recorded once, and the late failed job apart", async () => {
+    const expected = [{ repo: "octo-org/octo-repo", workflow: "CI", job: "e2e", failures: 1, reruns: 0, rerunsPassed: 0, evidence: null, evidenceCount: 0 }];
+    for (const order of ["job-first", "run-first"] as const) {
+      const { send, store } = engineOf("1");
+      await attemptOne(send, order);
+      assert.equal((await send(job(1, 2, "e2e", "completed", "failure"))).status, 204, "a redelivery");
+      assert.deepEqual(flakyJobs(await store.listHistory(0, 100), 0), expected, order);
+      const listed = await verdicts(store);
+      if (order === "job-first") assert.deepEqual(listed, ["1:gave-up:build=success,e2e=failure"]);
+      else assert.deepEqual(listed, ["1:gave-up:build=success", "1:other:e2e=failure"]);
+    }
+  });
+
+  it("a job that passes after the run's completion is not recorded apart", async () => {
+    const { send, store } = engineOf("3");
+    await send(job(1, 1, "build", "queued"));
+    await send(job(1, 2, "e2e", "queued"));
+    await send(job(1, 2, "e2e", "completed", "failure"));
+    await send(runDone(1, "failure"));
+    await send(job(1, 1, "build", "completed", "success"));
+    assert.deepEqual(await verdicts(store), ["1:dry-run:e2e=failure"]);
+  });
+});

@@ -113,18 +113,19 @@ export function createEngine(parts: EngineParts): Rerunner {
     if (scope.kind === "refused") return answerOf(event, run, null, 204, scope.reason);
     const { note } = scope;
     const key = recordKey(event.repo.id, event.runId);
-    let decision;
+    let decided;
     try {
       // The policy's facts first (no request at all under the default policy), then the pure part.
-      decision = await decideAndStore(key, await enrich(event, deadline, scope), scope.config, deadline);
+      decided = await decideAndStore(key, await enrich(event, deadline, scope), scope.config, deadline);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A write that timed out may still land later; either way a redelivery is safe (the memo
       // answers it, and a pending rerun is read back from GitHub before any second call).
       return answerOf(event, run, note, 503, `the store could not be updated (${message}); redeliver it from GitHub: nothing is lost and no rerun is made twice`);
     }
+    const { decision, prior } = decided;
     if (decision.action.type === "none") {
-      await visibility.decided(event, decision, scope.config, deadline);
+      await visibility.decided(event, decision, prior, scope.config, deadline);
       return answerOf(event, run, note, decision.status, decision.reason, decision.answerAction);
     }
     const action = decision.action;

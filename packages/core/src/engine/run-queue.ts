@@ -18,8 +18,15 @@ export interface RunQueueParts {
   readonly maxConflicts: number;
 }
 
-/** get -> decide -> compare-and-set for one run's event, its decision once the record holding it is written. */
-export type DecideAndStore = (key: string, event: RunEvent, config: Config, deadline: number) => Promise<Decision>;
+/** A decision once the record holding it is written, and the record it was decided on. */
+export interface Decided {
+  readonly decision: Decision;
+  /** The run's record before this event (undefined: none). */
+  readonly prior: RunRecord | undefined;
+}
+
+/** get -> decide -> compare-and-set for one run's event. */
+export type DecideAndStore = (key: string, event: RunEvent, config: Config, deadline: number) => Promise<Decided>;
 
 interface Waiting {
   readonly event: RunEvent;
@@ -27,7 +34,7 @@ interface Waiting {
   readonly deadline: number;
   /** Rounds this delivery took part in whose write another writer won. */
   conflicts: number;
-  readonly resolve: (decision: Decision) => void;
+  readonly resolve: (decided: Decided) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -56,7 +63,7 @@ export function createRunQueue(parts: RunQueueParts): DecideAndStore {
     let deadline = Infinity;
     for (const w of batch) deadline = Math.min(deadline, w.deadline);
     let current: Versioned | undefined;
-    const decisions: Decision[] = [];
+    const decisions: Decided[] = [];
     let written: boolean;
     try {
       current = await storeCall(store.get(key), deadline);
@@ -64,7 +71,7 @@ export function createRunQueue(parts: RunQueueParts): DecideAndStore {
       let changed = false;
       for (const w of batch) {
         const decision = decide(record, w.event, w.config);
-        decisions.push(decision);
+        decisions.push({ decision, prior: record });
         if (decision.changed && decision.record !== undefined) {
           record = decision.record;
           changed = true;
@@ -120,7 +127,7 @@ export function createRunQueue(parts: RunQueueParts): DecideAndStore {
   }
 
   return (key, event, config, deadline) =>
-    new Promise<Decision>((resolve, reject) => {
+    new Promise<Decided>((resolve, reject) => {
       const waiting = arrived.get(key);
       const entry: Waiting = { event, config, deadline, conflicts: 0, resolve, reject };
       if (waiting === undefined) arrived.set(key, [entry]);

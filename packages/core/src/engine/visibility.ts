@@ -2,6 +2,7 @@ import { branchRefusal } from "../domain/branches.js";
 import type { Config } from "../domain/config.js";
 import { foldFinalAttempt, isFinalAttemptEvent, readFinalAttempt } from "../domain/final-attempt.js";
 import { MAX_HISTORY_JOBS, MAX_HISTORY_TEXT, type HistoryEntry, type HistoryJob, type Verdict } from "../domain/history.js";
+import { failedConclusion } from "../domain/attempts.js";
 import { allJobsCompleted, attemptFailed, isFailedJob } from "../domain/jobs.js";
 import type { RerunOutcome, Settlement } from "../domain/machine.js";
 import { notificationText, runAttemptUrl, webUrl, type NotifyKind } from "../domain/notification.js";
@@ -44,6 +45,8 @@ interface Finding {
   readonly runConclusion: string | null;
   /** Recorded at most once per attempt and verdict (a claim in the store comes first). */
   readonly once: boolean;
+  /** What the claim is on, when not the verdict (a late job: the job, so each is recorded once). */
+  readonly claim?: string;
   /** A rerun metric to count once the claim is won (so a verdict seen again is not counted again). */
   readonly metric?: RerunMetricOutcome;
 }
@@ -122,18 +125,18 @@ export function createVisibility(options: VisibilityOptions) {
     finding: Finding,
     config: Config,
     deadline: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = clock();
     const expiresAt = now + server.recordTtlMs;
     const key = recordKey(facts.repo.id, facts.runId);
     // Claimed per notification kind where there is one: a refusal for good seen again later as
     // "gave up" is the same give-up, sent once.
-    const claimed = NOTIFY_KIND[finding.verdict] ?? finding.verdict;
+    const claimed = finding.claim ?? NOTIFY_KIND[finding.verdict] ?? finding.verdict;
     if (finding.once && !(await claim(findingClaimKey(key, finding.attempt, claimed), { at: now, delivery: event.deliveryId }, expiresAt))) {
       // Another delivery (or instance) recorded this verdict first: it also notifies.
       const kind = NOTIFY_KIND[finding.verdict];
       if (kind !== undefined && notifier?.on.has(kind) === true) observe({ type: "notification", kind, outcome: "duplicate" });
-      return;
+      return false;
     }
     if (finding.metric !== undefined) observe({ type: "rerun", outcome: finding.metric });
     const entry: HistoryEntry = {
@@ -157,10 +160,11 @@ export function createVisibility(options: VisibilityOptions) {
         ? notify(kind, entry, finding.jobs.filter((j) => isFailedJob(j, config.rerunConclusions)).map((j) => j.name), deadline)
         : Promise.resolve();
     await Promise.all([store.appendHistory(entry).then(() => options.recorded?.(entry)), notifying]);
+    return true;
   }
 
   /** Runs one visibility step within the deadline; a failure is logged, never passed on. */
-  async function bounded(what: string, event: RunEvent, deadline: number, work: () => Promise<void>): Promise<void> {
+  async function bounded(what: string, event: RunEvent, deadline: number, work: () => Promise<unknown>): Promise<void> {
     const left = deadline - clock();
     if (left <= 0) return;
     try {
@@ -183,15 +187,32 @@ export function createVisibility(options: VisibilityOptions) {
         observe({ type: "store-conflict", operation: "claim" });
         continue;
       }
-      if (!decided) return;
-      const failed = next.verdict === "failed";
       const facts = { repo: event.repo, runId: event.runId, workflowName: event.workflowName, headBranch: event.headBranch };
+      if (!decided) {
+        // The verdict was recorded before this job's completion arrived.
+        const late = prior?.verdict == null ? undefined : lateFailedJob(event, next.jobs, `run attempt ${event.attempt} was already decided (${prior.verdict})`, 204, runConclusionOf(next));
+        if (late !== undefined) await recordFinding(event, facts, late, config, deadline);
+        return;
+      }
+      const failed = next.verdict === "failed";
       const reason = failed
         ? `run attempt ${event.attempt} failed and RUN_ATTEMPTS=${config.runAttempts} allows no further rerun`
         : `run attempt ${event.attempt} passed`;
       await recordFinding(event, facts, { verdict: failed ? "gave-up" : "passed", attempt: event.attempt, status: 204, reason, jobs: Object.values(next.jobs), runConclusion: runConclusionOf(next), once: true }, config, deadline);
       return;
     }
+  }
+
+  /**
+   * A failed job whose completion arrived after its attempt's verdict was recorded: GitHub does
+   * not order webhooks, and a workflow_run completed often comes first. Recorded apart (once per
+   * job, verdict `other`), so the decision history and the flaky-job table still count the failure.
+   */
+  function lateFailedJob(event: RunEvent, jobs: Readonly<Record<string, JobEntry>>, reason: string, status: number, runConclusion: string | null): Finding | undefined {
+    if (event.kind !== "workflow_job" || event.job.status !== "completed") return undefined;
+    const job = jobs[String(event.job.id)];
+    if (job === undefined || job.status !== "completed" || !failedConclusion(job.conclusion)) return undefined;
+    return { verdict: "other", attempt: event.attempt, status, reason, jobs: [job], runConclusion, once: true, claim: `job-${event.job.id}` };
   }
 
   function finished(record: RunRecord): boolean {
@@ -222,7 +243,7 @@ export function createVisibility(options: VisibilityOptions) {
 
   return {
     /** After decide and compare-and-set, for a decision with no rerun to make. */
-    async decided(event: RunEvent, decision: Decision, config: Config, deadline: number): Promise<void> {
+    async decided(event: RunEvent, decision: Decision, prior: RunRecord | undefined, config: Config, deadline: number): Promise<void> {
       if (!decision.changed) {
         if (decision.status === 204 && isFinalAttemptEvent(event, config)) await bounded("final attempt", event, deadline, () => watchFinal(event, config, deadline));
         return;
@@ -230,8 +251,19 @@ export function createVisibility(options: VisibilityOptions) {
       const record = decision.record;
       if (record === undefined) return;
       const finding = findingOf(decision, record, config);
-      if (finding === undefined) return;
-      await bounded("decision history", event, deadline, () => recordFinding(event, record, finding, config, deadline));
+      // A workflow_job event never completes the run: a run already completed was decided on
+      // without this job, unless an earlier delivery had brought its failure.
+      const known = prior?.attempt === event.attempt && event.kind === "workflow_job" ? prior.jobs[String(event.job.id)] : undefined;
+      const late =
+        record.runCompleted && record.attempt === event.attempt && known?.status !== "completed"
+          ? lateFailedJob(event, record.jobs, decision.reason, decision.status, runConclusionOf(record))
+          : undefined;
+      if (finding === undefined && late === undefined) return;
+      await bounded("decision history", event, deadline, async () => {
+        // A verdict recorded now lists this job; one recorded before did not.
+        if (finding !== undefined && (await recordFinding(event, record, finding, config, deadline))) return;
+        if (late !== undefined) await recordFinding(event, record, late, config, deadline);
+      });
     },
     /** After a rerun call's outcome was recorded. */
     async settled(event: RunEvent, outcome: RerunOutcome, settlement: Settlement, attempt: number, config: Config, deadline: number): Promise<void> {
