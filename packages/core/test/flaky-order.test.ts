@@ -127,6 +127,23 @@ describe("a failed job whose completion arrives after its attempt's run completi
     }
   });
 
+  it("a matrix whose failures all come after the run's completion: at most 8 such entries per attempt, the verdict kept", async () => {
+    const { send, store } = engineOf("3");
+    const jobs = Array.from({ length: 20 }, (_, i) => i + 1);
+    for (const id of jobs) await send(job(1, id, `shard ${id}`, "queued"));
+    assert.equal((await send(runDone(1, "failure"))).status, 201);
+    for (const id of jobs) await send(job(1, id, `shard ${id}`, "completed", "failure"));
+    const history = await store.listHistory(0, 100);
+    const listed = history.map((h) => h.verdict).reverse();
+    assert.deepEqual(listed, ["dry-run", ...Array.from({ length: 8 }, () => "other")], "the run keeps its verdict: the history holds at most 50 entries per run");
+    // Each late entry lists every failed job known then: the last holds the first eight. (A
+    // DRY_RUN rerun is not a rerun: no later attempt is seen.)
+    assert.deepEqual(
+      flakyJobs(history, 0).map((r) => [r.job, r.failures, r.reruns]).sort(),
+      jobs.slice(0, 8).map((id) => [`shard ${id}`, 1, 0]).sort(),
+    );
+  });
+
   it("a job that passes after the run's completion is not recorded apart", async () => {
     const { send, store } = engineOf("3");
     await send(job(1, 1, "build", "queued"));

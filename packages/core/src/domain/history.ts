@@ -10,8 +10,8 @@ import type { RepoRef } from "./types.js";
  * - gave-up: the attempt failed and will not be re-run (attempt limit, or the failure judged genuine).
  * - passed: the attempt finished with no failed job.
  * - not-rerun: the attempt failed but is out of scope (branch not in REPO_BRANCHES).
- * - other: any other recorded decision: a failed job whose completion arrived after its
- *   attempt's verdict was recorded (the run's completion came first), recorded once per job.
+ * - other: a failed job whose completion arrived after its attempt's verdict was recorded (the
+ *   run's completion came first); the entry lists every failed job known then (at most 8 per attempt).
  */
 export type Verdict = "rerun" | "dry-run" | "pending" | "refused" | "gave-up" | "passed" | "not-rerun" | "other";
 

@@ -45,11 +45,16 @@ interface Finding {
   readonly runConclusion: string | null;
   /** Recorded at most once per attempt and verdict (a claim in the store comes first). */
   readonly once: boolean;
-  /** What the claim is on, when not the verdict (a late job: the job, so each is recorded once). */
-  readonly claim?: string;
   /** A rerun metric to count once the claim is won (so a verdict seen again is not counted again). */
   readonly metric?: RerunMetricOutcome;
 }
+
+/**
+ * Entries for failed jobs that came after their attempt's verdict, per attempt at most: a run
+ * keeps MAX_HISTORY_PER_RUN entries, oldest dropped first, and its verdicts must stay among them.
+ * Each lists every failed job known then, so the last one holds those before it.
+ */
+const MAX_LATE_ENTRIES = 8;
 
 // A dry run notifies as a rerun would, in words that say nothing was called (notificationText).
 const NOTIFY_KIND: Partial<Record<Verdict, NotifyKind>> = { "gave-up": "give-up", refused: "give-up", rerun: "rerun", "dry-run": "rerun" };
@@ -131,7 +136,7 @@ export function createVisibility(options: VisibilityOptions) {
     const key = recordKey(facts.repo.id, facts.runId);
     // Claimed per notification kind where there is one: a refusal for good seen again later as
     // "gave up" is the same give-up, sent once.
-    const claimed = finding.claim ?? NOTIFY_KIND[finding.verdict] ?? finding.verdict;
+    const claimed = NOTIFY_KIND[finding.verdict] ?? finding.verdict;
     if (finding.once && !(await claim(findingClaimKey(key, finding.attempt, claimed), { at: now, delivery: event.deliveryId }, expiresAt))) {
       // Another delivery (or instance) recorded this verdict first: it also notifies.
       const kind = NOTIFY_KIND[finding.verdict];
@@ -191,7 +196,7 @@ export function createVisibility(options: VisibilityOptions) {
       if (!decided) {
         // The verdict was recorded before this job's completion arrived.
         const late = prior?.verdict == null ? undefined : lateFailedJob(event, next.jobs, `run attempt ${event.attempt} was already decided (${prior.verdict})`, 204, runConclusionOf(next));
-        if (late !== undefined) await recordFinding(event, facts, late, config, deadline);
+        if (late !== undefined) await recordLate(event, facts, late, config, deadline);
         return;
       }
       const failed = next.verdict === "failed";
@@ -205,14 +210,31 @@ export function createVisibility(options: VisibilityOptions) {
 
   /**
    * A failed job whose completion arrived after its attempt's verdict was recorded: GitHub does
-   * not order webhooks, and a workflow_run completed often comes first. Recorded apart (once per
-   * job, verdict `other`), so the decision history and the flaky-job table still count the failure.
+   * not order webhooks, and a workflow_run completed often comes first. Recorded apart (verdict
+   * `other`, with every failed job known now), so the decision history and the flaky-job table
+   * still count the failure.
    */
   function lateFailedJob(event: RunEvent, jobs: Readonly<Record<string, JobEntry>>, reason: string, status: number, runConclusion: string | null): Finding | undefined {
     if (event.kind !== "workflow_job" || event.job.status !== "completed") return undefined;
     const job = jobs[String(event.job.id)];
     if (job === undefined || job.status !== "completed" || !failedConclusion(job.conclusion)) return undefined;
-    return { verdict: "other", attempt: event.attempt, status, reason, jobs: [job], runConclusion, once: true, claim: `job-${event.job.id}` };
+    const failed = Object.values(jobs).filter((j) => j.status === "completed" && failedConclusion(j.conclusion));
+    return { verdict: "other", attempt: event.attempt, status, reason, jobs: failed, runConclusion, once: false };
+  }
+
+  /** A late failed job's entry, at most MAX_LATE_ENTRIES per attempt across deliveries and instances: a count in the store is the claim. */
+  async function recordLate(event: RunEvent, facts: Pick<RunRecord, "repo" | "runId" | "workflowName" | "headBranch">, finding: Finding, config: Config, deadline: number): Promise<void> {
+    const key = findingClaimKey(recordKey(facts.repo.id, facts.runId), finding.attempt, finding.verdict);
+    for (let round = 0; round < 16; round++) {
+      const current = await store.getDoc(key);
+      const count = typeof current?.value === "number" ? current.value : 0;
+      if (count >= MAX_LATE_ENTRIES) return;
+      if (await store.putDoc(key, count + 1, current?.version, clock() + server.recordTtlMs)) {
+        await recordFinding(event, facts, finding, config, deadline);
+        return;
+      }
+      observe({ type: "store-conflict", operation: "claim" });
+    }
   }
 
   function finished(record: RunRecord): boolean {
@@ -252,17 +274,18 @@ export function createVisibility(options: VisibilityOptions) {
       if (record === undefined) return;
       const finding = findingOf(decision, record, config);
       // A workflow_job event never completes the run: a run already completed was decided on
-      // without this job, unless an earlier delivery had brought its failure.
+      // without this job, unless an earlier delivery had brought its failure. While a rerun is
+      // pending, its outcome's entry is still to come and reads the record then.
       const known = prior?.attempt === event.attempt && event.kind === "workflow_job" ? prior.jobs[String(event.job.id)] : undefined;
       const late =
-        record.runCompleted && record.attempt === event.attempt && known?.status !== "completed"
+        record.runCompleted && record.attempt === event.attempt && record.rerun.state !== "pending" && known?.status !== "completed"
           ? lateFailedJob(event, record.jobs, decision.reason, decision.status, runConclusionOf(record))
           : undefined;
       if (finding === undefined && late === undefined) return;
       await bounded("decision history", event, deadline, async () => {
         // A verdict recorded now lists this job; one recorded before did not.
         if (finding !== undefined && (await recordFinding(event, record, finding, config, deadline))) return;
-        if (late !== undefined) await recordFinding(event, record, late, config, deadline);
+        if (late !== undefined) await recordLate(event, record, late, config, deadline);
       });
     },
     /** After a rerun call's outcome was recorded. */
