@@ -127,21 +127,26 @@ describe("a failed job whose completion arrives after its attempt's run completi
     }
   });
 
-  it("a matrix whose failures all come after the run's completion: at most 8 such entries per attempt, the verdict kept", async () => {
-    const { send, store } = engineOf("3");
-    const jobs = Array.from({ length: 20 }, (_, i) => i + 1);
-    for (const id of jobs) await send(job(1, id, `shard ${id}`, "queued"));
-    assert.equal((await send(runDone(1, "failure"))).status, 201);
-    for (const id of jobs) await send(job(1, id, `shard ${id}`, "completed", "failure"));
-    const history = await store.listHistory(0, 100);
-    const listed = history.map((h) => h.verdict).reverse();
-    assert.deepEqual(listed, ["dry-run", ...Array.from({ length: 8 }, () => "other")], "the run keeps its verdict: the history holds at most 50 entries per run");
-    // Each late entry lists every failed job known then: the last holds the first eight. (A
-    // DRY_RUN rerun is not a rerun: no later attempt is seen.)
-    assert.deepEqual(
-      flakyJobs(history, 0).map((r) => [r.job, r.failures, r.reruns]).sort(),
-      jobs.slice(0, 8).map((id) => [`shard ${id}`, 1, 0]).sort(),
-    );
+  it("a matrix whose failures all come after the run's completion: at most 16 such entries per run, every attempt's verdict kept", async () => {
+    // RUN_ATTEMPTS=6: attempts 1-5 are the machine's, attempt 6 the final one (watched apart).
+    const { send, store } = engineOf("6");
+    const shards = Array.from({ length: 20 }, (_, i) => i + 1);
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const id = (shard: number): number => attempt * 100 + shard;
+      for (const shard of shards) await send(job(attempt, id(shard), `shard ${shard}`, "queued"));
+      await send(runDone(attempt, "failure"));
+      for (const shard of shards) await send(job(attempt, id(shard), `shard ${shard}`, "completed", "failure"));
+    }
+    const history = await store.listHistory(0, 200);
+    const verdicts = history.filter((h) => h.verdict !== "other").map((h) => `${h.attempt}:${h.verdict}`).reverse();
+    assert.deepEqual(verdicts, ["1:dry-run", "2:dry-run", "3:dry-run", "4:dry-run", "5:dry-run", "6:gave-up"], "the history holds at most 50 entries per run: the verdicts stay");
+    const late = history.filter((h) => h.verdict === "other").reverse();
+    assert.equal(late.length, 16);
+    // All sixteen go to attempt 1 (the first to come), each listing every failed job known then.
+    assert.deepEqual(new Set(late.map((h) => h.attempt)), new Set([1]));
+    assert.deepEqual(late.at(-1)!.jobs.map((j) => j.name), shards.slice(0, 16).map((s) => `shard ${s}`));
+    const shard1 = flakyJobs(history, 0).find((r) => r.job === "shard 1");
+    assert.equal(shard1?.failures, 1, "attempt 1's late failure counts (the later attempts' were decided without theirs)");
   });
 
   it("a job that passes after the run's completion is not recorded apart", async () => {

@@ -11,7 +11,7 @@ import type { RepoRef } from "./types.js";
  * - passed: the attempt finished with no failed job.
  * - not-rerun: the attempt failed but is out of scope (branch not in REPO_BRANCHES).
  * - other: a failed job whose completion arrived after its attempt's verdict was recorded (the
- *   run's completion came first); the entry lists every failed job known then (at most 8 per attempt).
+ *   run's completion came first); the entry lists every failed job known then (at most 16 per run).
  */
 export type Verdict = "rerun" | "dry-run" | "pending" | "refused" | "gave-up" | "passed" | "not-rerun" | "other";
 

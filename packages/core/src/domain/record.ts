@@ -18,6 +18,11 @@ export function finalAttemptKey(recordKey: string, attempt: number): string {
   return `final-${recordKey}-a${attempt}`;
 }
 
+/** How many history entries of one run were written for failed jobs that came after their attempt's verdict (a cap). */
+export function lateEntriesKey(recordKey: string): string {
+  return `late-${recordKey}`;
+}
+
 /** The claim a verdict on one attempt takes before it is recorded and notified, so it happens once across deliveries and instances. */
 export function findingClaimKey(recordKey: string, attempt: number, what: string): string {
   return `seen-${recordKey}-a${attempt}-${what}`;

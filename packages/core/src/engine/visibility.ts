@@ -6,7 +6,7 @@ import { failedConclusion } from "../domain/attempts.js";
 import { allJobsCompleted, attemptFailed, isFailedJob } from "../domain/jobs.js";
 import type { RerunOutcome, Settlement } from "../domain/machine.js";
 import { notificationText, runAttemptUrl, webUrl, type NotifyKind } from "../domain/notification.js";
-import { finalAttemptKey, findingClaimKey, recordKey } from "../domain/record.js";
+import { finalAttemptKey, findingClaimKey, lateEntriesKey, recordKey } from "../domain/record.js";
 import { clip } from "../domain/text.js";
 import type { Decision, JobEntry, JsonValue, RunEvent, RunRecord } from "../domain/types.js";
 import type { Logger } from "../ports/logger.js";
@@ -50,11 +50,12 @@ interface Finding {
 }
 
 /**
- * Entries for failed jobs that came after their attempt's verdict, per attempt at most: a run
- * keeps MAX_HISTORY_PER_RUN entries, oldest dropped first, and its verdicts must stay among them.
- * Each lists every failed job known then, so the last one holds those before it.
+ * Entries for failed jobs that came after their attempt's verdict, per run at most (whatever its
+ * attempts): a run keeps MAX_HISTORY_PER_RUN entries, oldest dropped first, and its verdicts must
+ * stay among them. Each lists every failed job of its attempt known then, so the last one of an
+ * attempt holds those before it.
  */
-const MAX_LATE_ENTRIES = 8;
+const MAX_LATE_ENTRIES = 16;
 
 // A dry run notifies as a rerun would, in words that say nothing was called (notificationText).
 const NOTIFY_KIND: Partial<Record<Verdict, NotifyKind>> = { "gave-up": "give-up", refused: "give-up", rerun: "rerun", "dry-run": "rerun" };
@@ -222,10 +223,14 @@ export function createVisibility(options: VisibilityOptions) {
     return { verdict: "other", attempt: event.attempt, status, reason, jobs: failed, runConclusion, once: false };
   }
 
-  /** A late failed job's entry, at most MAX_LATE_ENTRIES per attempt across deliveries and instances: a count in the store is the claim. */
+  /**
+   * A late failed job's entry, at most MAX_LATE_ENTRIES per run across deliveries and instances:
+   * a count in the store is the claim. A write lost on the count is read again, not counted as a
+   * conflict: nobody recorded this entry first.
+   */
   async function recordLate(event: RunEvent, facts: Pick<RunRecord, "repo" | "runId" | "workflowName" | "headBranch">, finding: Finding, config: Config, deadline: number): Promise<void> {
-    const key = findingClaimKey(recordKey(facts.repo.id, facts.runId), finding.attempt, finding.verdict);
-    for (let round = 0; round < 16; round++) {
+    const key = lateEntriesKey(recordKey(facts.repo.id, facts.runId));
+    for (let round = 0; round <= MAX_LATE_ENTRIES; round++) {
       const current = await store.getDoc(key);
       const count = typeof current?.value === "number" ? current.value : 0;
       if (count >= MAX_LATE_ENTRIES) return;
@@ -233,7 +238,6 @@ export function createVisibility(options: VisibilityOptions) {
         await recordFinding(event, facts, finding, config, deadline);
         return;
       }
-      observe({ type: "store-conflict", operation: "claim" });
     }
   }
 
@@ -274,11 +278,11 @@ export function createVisibility(options: VisibilityOptions) {
       if (record === undefined) return;
       const finding = findingOf(decision, record, config);
       // A workflow_job event never completes the run: a run already completed was decided on
-      // without this job, unless an earlier delivery had brought its failure. While a rerun is
-      // pending, its outcome's entry is still to come and reads the record then.
+      // without this job, unless an earlier delivery had brought its failure. (Also while a rerun
+      // is pending: its outcome's entry may list no job, if the next attempt starts first.)
       const known = prior?.attempt === event.attempt && event.kind === "workflow_job" ? prior.jobs[String(event.job.id)] : undefined;
       const late =
-        record.runCompleted && record.attempt === event.attempt && record.rerun.state !== "pending" && known?.status !== "completed"
+        record.runCompleted && record.attempt === event.attempt && known?.status !== "completed"
           ? lateFailedJob(event, record.jobs, decision.reason, decision.status, runConclusionOf(record))
           : undefined;
       if (finding === undefined && late === undefined) return;
