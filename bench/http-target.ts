@@ -16,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import { Webhooks, createNodeMiddleware } from "@octokit/webhooks";
 import { createMetrics, startServer } from "@job-rerunner/adapter-express";
-import { configFromEnv, decide, jsonLogger, MemoryStore, parseEvent, recordKey } from "@job-rerunner/core";
+import { configFromEnv, decide, echoedHeader, jsonLogger, MemoryStore, parseEvent, recordKey } from "@job-rerunner/core";
 
 export type TargetKind = "ours" | "floor" | "floor-http" | "floor-decided" | "floor-recorded" | "octokit";
 /** Every kind this child starts: the HTTP comparison's, and the burst bench's "server". */
@@ -59,11 +59,11 @@ function requiredWork(recorded: boolean): (req: IncomingMessage, payload: unknow
   const logger = jsonLogger({ level: "info" });
   const { observer } = createMetrics();
   const store = new MemoryStore();
-  const text = (value: string | string[] | undefined): string | null => (typeof value === "string" ? value : null);
   return async (req, payload) => {
     const started = Date.now();
-    const eventName = text(req.headers["x-github-event"]);
-    const delivery = text(req.headers["x-github-delivery"]) ?? randomUUID();
+    // The headers read as the engine reads them for its answer and log line.
+    const eventName = echoedHeader(req.headers, "x-github-event");
+    const delivery = echoedHeader(req.headers, "x-github-delivery") ?? randomUUID();
     const parsed = parseEvent({ eventName, deliveryId: delivery, receivedAt: started, handlerId: randomUUID() }, payload);
     if (parsed.kind !== "event") throw new Error(parsed.reason);
     const event = parsed.event;
